@@ -1,0 +1,71 @@
+"""The embedded blob store: a directory of files named by their Walrus blob ID."""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from syncer.blobstore import StoredBlob, blob_id_of, verify_blob
+from syncer.bundle import sha256_hex
+from syncer.errors import BlobNotFoundError, BlobStoreError
+
+__all__ = ["LocalBlobStore"]
+
+log = logging.getLogger(__name__)
+_BLOB_ID = re.compile(r"^[A-Za-z0-9_-]{43}$")
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+
+
+class LocalBlobStore:
+    """Blobs as files under `root`; writes are atomic (temporary file, then rename)."""
+
+    def __init__(self, root: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self.root = root
+        self.max_bytes = max_bytes
+
+    def put(self, data: bytes) -> StoredBlob:
+        if len(data) > self.max_bytes:
+            raise BlobStoreError(f"{len(data)} bytes, over the cap of {self.max_bytes}",
+                                 where="blob store")
+        blob_id, sha = blob_id_of(data), sha256_hex(data)
+        path = self._path(blob_id)
+        if path.exists():
+            log.info("blob already stored", extra={"blob_id": blob_id})
+            return StoredBlob(blob_id, sha, created=False)
+        self._write(path, data)
+        log.info("blob stored", extra={"blob_id": blob_id, "bytes": len(data)})
+        return StoredBlob(blob_id, sha, created=True)
+
+    def get(self, blob_id: str, *, sha256: str) -> bytes:
+        path = self._path(blob_id)
+        try:
+            size = path.stat().st_size
+            if size > self.max_bytes:
+                raise BlobStoreError(f"{size} bytes, over the cap of {self.max_bytes}",
+                                     where=f"blob {blob_id}")
+            data = path.read_bytes()
+        except FileNotFoundError as e:
+            raise BlobNotFoundError("not in the local blob store",
+                                    where=f"blob {blob_id}") from e
+        verify_blob(data, blob_id=blob_id, sha256=sha256)
+        return data
+
+    def _path(self, blob_id: str) -> Path:
+        if not _BLOB_ID.match(blob_id):
+            raise BlobStoreError("not a Walrus blob ID (43 base64url characters)",
+                                 where=f"blob {blob_id!r}")
+        return self.root / blob_id
+
+    def _write(self, path: Path, data: bytes) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise

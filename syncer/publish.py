@@ -1,0 +1,101 @@
+"""The write path: commit → bundle → blob store → ledger.
+
+Everything is checked before anything is stored: the commit's own syncer.yaml (read from the
+commit, not the work tree), and every target channel's render and policy. Then the bundle is
+stored (a no-op when the same bytes are already there) and one release is recorded per
+channel (a no-op when the channel's head already is this commit).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import git
+
+from syncer.blobstore import BlobStore, StoredBlob
+from syncer.bundle import build
+from syncer.config import CONFIG_FILE, ChannelConfig, RepoConfig, parse_config
+from syncer.errors import ConfigError, PolicyError
+from syncer.gitsource import read_commit
+from syncer.keys import Keypair
+from syncer.ledger import Ledger
+from syncer.model import Release
+from syncer.policy import enforce
+from syncer.render import render_channel
+
+__all__ = ["PublishOptions", "Published", "publish", "target_channels"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PublishOptions:
+    rev: str = "HEAD"
+    channels: tuple[str, ...] = ()
+    branch: str | None = None
+    allow_empty: bool = False
+
+
+@dataclass(frozen=True)
+class Published:
+    """The outcome for one channel: its release, and whether it is new."""
+
+    release: Release
+    created: bool
+    blob: StoredBlob
+
+
+def target_channels(config: RepoConfig, options: PublishOptions) -> list[ChannelConfig]:
+    """Named channels, else those following `branch`; at least one."""
+    if options.channels:
+        return [config.channel(name) for name in options.channels]
+    if options.branch is None:
+        return [config.channel(None)]
+    found = config.channels_for_branch(options.branch)
+    if not found:
+        raise ConfigError(f"no channel follows branch {options.branch!r}; "
+                          "name one with --channel", where=CONFIG_FILE)
+    return found
+
+
+def publish(repo: git.Repo, *, key: Keypair, blobs: BlobStore, ledger: Ledger,
+            options: PublishOptions = PublishOptions()) -> list[Published]:
+    """Publish commit `options.rev` to its channels."""
+    commit, config = _commit_config(repo, options.rev)
+    info, files = read_commit(repo, commit, sources=config.sources)
+    targets = target_channels(config, options)
+    for channel in targets:
+        objects = render_channel(files, config=config, channel=channel)
+        _check_release(objects, channel=channel, commit=info.commit, options=options)
+    stored = blobs.put(build(info, files))
+    return [_record(ledger, channel.name, stored=stored, commit=info.commit, key=key)
+            for channel in targets]
+
+
+def _commit_config(repo: git.Repo, rev: str) -> tuple[str, RepoConfig]:
+    """The commit's full ID and its own syncer.yaml."""
+    info, files = read_commit(repo, rev, sources=())
+    where = f"{CONFIG_FILE} at {info.commit[:12]}"
+    return info.commit, parse_config(files[CONFIG_FILE], where=where)
+
+
+def _check_release(objects: Sequence[object], *, channel: ChannelConfig, commit: str,
+                   options: PublishOptions) -> None:
+    where = f"channel {channel.name} at {commit[:12]}"
+    if not objects and not options.allow_empty:
+        raise PolicyError("the release renders no objects; a sync would prune everything "
+                          "(pass --allow-empty to publish it anyway)", where=where)
+    enforce([o for o in objects if isinstance(o, dict)], where=where)
+
+
+def _record(ledger: Ledger, channel: str, *, stored: StoredBlob, commit: str,
+            key: Keypair) -> Published:
+    before = ledger.head(channel)
+    release = ledger.publish(channel, blob_id=stored.blob_id, sha256=stored.sha256,
+                             commit=commit, key=key)
+    created = before is None or release.seq != before.seq
+    log.info("release recorded" if created else "release already the head",
+             extra={"channel": channel, "seq": release.seq, "blob_id": stored.blob_id})
+    return Published(release, created, stored)

@@ -1,0 +1,309 @@
+"""The read path: ledger record → blob → verify → render → policy → live state → plan → apply.
+
+`load` turns a release into verified, rendered objects. `Reconciler.observe` reads the live
+state with one labelled LIST per kind and namespace plus the inventory, and plans. `diff`
+dry-runs what changed for an exact per-object diff; `sync` applies in stages (Namespaces and
+CRDs, wait until established, then the rest), prunes, and records the new inventory.
+
+Nothing is applied unless every change first passed a server-side dry run, and nothing is
+pruned after a failed read or a failed apply.
+"""
+
+from __future__ import annotations
+
+import copy
+import logging
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from syncer import inventory as inv
+from syncer import plan
+from syncer.blobstore import BlobStore
+from syncer.bundle import Bundle, unpack
+from syncer.cluster import Cluster, Discovery, Resource
+from syncer.config import CONFIG_FILE, parse_config
+from syncer.diff import unified
+from syncer.errors import BundleError, ClusterError
+from syncer.model import LABEL_CHANNEL, Action, Change, ChangeSet, Obj, ObjectRef, Release
+from syncer.policy import enforce
+from syncer.render import render_channel
+
+__all__ = ["Loaded", "ObjectDiff", "Observed", "Reconciler", "SyncOptions", "SyncResult", "load"]
+
+log = logging.getLogger(__name__)
+_CRD = ("apiextensions.k8s.io", "CustomResourceDefinition")
+_NAMESPACE = ("", "Namespace")
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A release whose bytes verified, with its bundle and the objects it renders to."""
+
+    release: Release
+    bundle: Bundle
+    namespace: str
+    objects: tuple[Obj, ...]
+
+
+def load(release: Release, *, blobs: BlobStore) -> Loaded:
+    """Fetch, verify, unpack and render one release; policy violations stop here."""
+    data = blobs.get(release.blob_id, sha256=release.sha256)
+    bundle = unpack(data)
+    if bundle.manifest.source.commit != release.commit:
+        raise BundleError(f"bundle is of commit {bundle.manifest.source.commit[:12]}, the "
+                          f"release records {release.commit[:12]}",
+                          where=f"release {release.seq} of {release.channel}")
+    if CONFIG_FILE not in bundle.files:
+        raise BundleError("bundle has no syncer.yaml", where=f"blob {release.blob_id}")
+    config = parse_config(bundle.files[CONFIG_FILE], where=f"{CONFIG_FILE} of release "
+                                                          f"{release.seq}")
+    channel = config.channel(release.channel)
+    objects = render_channel(bundle.files, config=config, channel=channel)
+    enforce(objects, where=f"release {release.seq} of {release.channel}")
+    return Loaded(release, bundle, channel.namespace, tuple(objects))
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    dry_run: bool = False
+    allow_empty: bool = False
+    inventory_namespace: str = inv.DEFAULT_NAMESPACE
+    crd_timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class Observed:
+    """Desired and live state of one release in one cluster, and the plan between them."""
+
+    loaded: Loaded
+    desired: tuple[Obj, ...]
+    changes: ChangeSet
+    inventory: inv.Inventory | None
+
+
+@dataclass(frozen=True)
+class ObjectDiff:
+    change: Change
+    text: str
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    observed: Observed
+    applied: tuple[Change, ...] = ()
+    pruned: tuple[Change, ...] = ()
+    skipped: tuple[Change, ...] = field(default=())
+
+
+class Reconciler:
+    """One cluster, one channel: observe, diff, sync."""
+
+    def __init__(self, cluster: Cluster, *, options: SyncOptions | None = None) -> None:
+        self.cluster = cluster
+        self.options = options or SyncOptions()
+
+    def observe(self, loaded: Loaded) -> Observed:
+        release = loaded.release
+        discovery = self.cluster.discover()
+        scope = _scope(discovery, loaded.objects)
+        placed = plan.place(loaded.objects, scope=scope, namespace=loaded.namespace)
+        desired = plan.decorate(placed, channel=release.channel, seq=release.seq,
+                                blob_id=release.blob_id)
+        inventory = self._read_inventory(release.channel, discovery)
+        known = inventory.refs if inventory else {}
+        live = self._read_live(release.channel, discovery, desired, known.values())
+        changes = plan.decide(desired, live, known, allow_empty=self.options.allow_empty)
+        return Observed(loaded, tuple(desired), changes, inventory)
+
+    def diff(self, observed: Observed) -> list[ObjectDiff]:
+        """Exact diffs: what the API server would make of each changed object."""
+        discovery = self.cluster.discover()
+        out = []
+        for change in observed.changes.of(Action.CREATE, Action.UPDATE, Action.PRUNE):
+            after = self._would_be(change, discovery)
+            text = unified(change.ref, _plain(change.live), _plain(after))
+            out.append(ObjectDiff(change, text))
+        return out
+
+    def sync(self, observed: Observed) -> SyncResult:
+        changes = observed.changes
+        if self.options.dry_run:
+            return SyncResult(observed, skipped=changes.of(Action.SKIP))
+        self._preflight(changes)
+        applied: list[Change] = []
+        try:
+            self._apply_staged(changes, applied)
+        except ClusterError:
+            self._record(observed, [c.desired for c in applied if c.desired], partial=True)
+            raise
+        pruned = self._prune(changes.of(Action.PRUNE))
+        self._record(observed, list(observed.desired))
+        return SyncResult(observed, tuple(applied), pruned, changes.of(Action.SKIP))
+
+    # --- reading -------------------------------------------------------------------------
+
+    def _read_inventory(self, channel: str, discovery: Discovery) -> inv.Inventory | None:
+        cm = discovery.of(ObjectRef("", "ConfigMap", "", "inventory"))
+        found = self.cluster.get(cm, namespace=self.options.inventory_namespace,
+                                 name=inv.configmap_name(channel))
+        return inv.from_configmap(found) if found else None
+
+    def _read_live(self, channel: str, discovery: Discovery, desired: Iterable[Obj],
+                   entries: Iterable[inv.Entry]) -> dict[ObjectRef, Obj]:
+        """One labelled LIST per kind and namespace that the release or inventory touches."""
+        wanted: set[tuple[Resource, str]] = set()
+        for ref in [ObjectRef.of(o) for o in desired] + [e.ref for e in entries]:
+            resource = discovery.find(ref.group, ref.kind)
+            if resource is not None:
+                wanted.add((resource, ref.namespace if resource.namespaced else ""))
+        live: dict[ObjectRef, Obj] = {}
+        selector = f"{LABEL_CHANNEL}={channel}"
+        for resource, namespace in sorted(wanted, key=lambda w: (w[0].plural, w[1])):
+            for obj in self.cluster.list_objects(resource, namespace=namespace,
+                                                 selector=selector):
+                live[ObjectRef.of(obj)] = obj
+        return live
+
+    def _would_be(self, change: Change, discovery: Discovery) -> Obj | None:
+        if change.desired is None:
+            return None
+        resource = discovery.find(change.ref.group, change.ref.kind)
+        if resource is None:
+            return change.desired
+        try:
+            return self.cluster.apply(change.desired, resource, dry_run=True)
+        except ClusterError as e:
+            if change.action is Action.CREATE and "not found" in e.message:
+                return change.desired
+            raise
+
+    # --- writing -------------------------------------------------------------------------
+
+    def _preflight(self, changes: ChangeSet) -> None:
+        """Dry-run every change the server can check now, before anything is written."""
+        discovery = self.cluster.discover()
+        for change in changes.of(Action.CREATE, Action.UPDATE):
+            self._would_be(change, discovery)
+
+    def _apply_staged(self, changes: ChangeSet, applied: list[Change]) -> None:
+        todo = changes.of(Action.CREATE, Action.UPDATE)
+        first = [c for c in todo if (c.ref.group, c.ref.kind) in (_NAMESPACE, _CRD)]
+        discovery = self.cluster.discover()
+        for change in first:
+            self._apply_one(change, discovery, applied)
+        if any((c.ref.group, c.ref.kind) == _CRD for c in first):
+            self._wait_established([c.ref for c in first if (c.ref.group, c.ref.kind) == _CRD],
+                                   discovery)
+            discovery = self.cluster.discover()
+        for change in todo:
+            if change not in first:
+                self._apply_one(change, discovery, applied)
+
+    def _apply_one(self, change: Change, discovery: Discovery, applied: list[Change]) -> None:
+        assert change.desired is not None
+        before = change.live
+        after = self.cluster.apply(change.desired, discovery.of(change.ref))
+        _log_takeovers(change.ref, before, after)
+        log.info("applied", extra={"object": str(change.ref), "action": change.action.value})
+        applied.append(change)
+
+    def _wait_established(self, crds: list[ObjectRef], discovery: Discovery) -> None:
+        resource = discovery.of(crds[0])
+        deadline = time.monotonic() + self.options.crd_timeout
+        for ref in crds:
+            while not _established(self.cluster.get(resource, namespace="", name=ref.name)):
+                if time.monotonic() > deadline:
+                    raise ClusterError("not Established in time", where=str(ref))
+                time.sleep(0.2)
+
+    def _prune(self, prunes: Iterable[Change]) -> tuple[Change, ...]:
+        discovery = self.cluster.discover()
+        done = []
+        for change in prunes:
+            assert change.live is not None
+            resource = discovery.of(change.ref)
+            self.cluster.delete(resource, namespace=change.ref.namespace, name=change.ref.name)
+            log.info("pruned", extra={"object": str(change.ref), "action": "prune"})
+            done.append(change)
+        return tuple(done)
+
+    def _record(self, observed: Observed, objects: list[Obj], *, partial: bool = False) -> None:
+        """Write the inventory; after a failed apply, keep the old entries too (prunable later)."""
+        release, old = observed.loaded.release, observed.inventory
+        entries = {inv.Entry.of(o) for o in objects}
+        if partial and old is not None:
+            record = inv.Inventory(old.channel, old.seq, old.blob_id, old.commit,
+                                   tuple(sorted(entries | set(old.entries))))
+        else:
+            record = inv.Inventory(release.channel, release.seq, release.blob_id,
+                                   release.commit, tuple(sorted(entries)))
+        discovery = self.cluster.discover()
+        namespace = {"apiVersion": "v1", "kind": "Namespace",
+                     "metadata": {"name": self.options.inventory_namespace}}
+        self.cluster.apply(namespace, discovery.of(ObjectRef("", "Namespace", "", "")))
+        configmap = inv.to_configmap(record, namespace=self.options.inventory_namespace)
+        self.cluster.apply(configmap, discovery.of(ObjectRef("", "ConfigMap", "", "")))
+
+def _scope(discovery: Discovery, objects: Iterable[Obj]) -> plan.Scope:
+    """Scope from discovery, and from the CRDs in the release for kinds not served yet."""
+    pending: dict[tuple[str, str], bool] = {}
+    for obj in objects:
+        if (ObjectRef.of(obj).group, obj.get("kind")) == _CRD:
+            spec = obj.get("spec") or {}
+            kind = (spec.get("names") or {}).get("kind")
+            pending[(str(spec.get("group")), str(kind))] = spec.get("scope") != "Cluster"
+
+    def scope(group: str, kind: str) -> bool | None:
+        found = discovery.find(group, kind)
+        return found.namespaced if found else pending.get((group, kind))
+
+    return scope
+
+
+def _established(crd: Obj | None) -> bool:
+    conditions = ((crd or {}).get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Established" and c.get("status") == "True"
+               for c in conditions)
+
+
+def _plain(obj: Obj | None) -> Obj | None:
+    """Without bookkeeping annotations: they say which release applied, not what."""
+    if obj is None:
+        return None
+    out = copy.deepcopy(obj)
+    notes = (out.get("metadata") or {}).get("annotations") or {}
+    for key in plan.BOOKKEEPING:
+        notes.pop(key, None)
+    return out
+
+
+def _log_takeovers(ref: ObjectRef, before: Obj | None, after: Obj) -> None:
+    """Log fields that another manager owned before this apply and no longer does."""
+    old = _owned(before)
+    new = _owned(after)
+    for manager, fields in sorted(old.items()):
+        if manager == "syncer":
+            continue
+        lost = sorted(fields - new.get(manager, set()))
+        if lost:
+            log.warning("took over fields from another manager",
+                        extra={"object": str(ref), "manager": manager,
+                               "fields": ", ".join(lost[:10])})
+
+
+def _owned(obj: Obj | None) -> dict[str, set[str]]:
+    owned: dict[str, set[str]] = {}
+    for entry in ((obj or {}).get("metadata") or {}).get("managedFields") or []:
+        paths = owned.setdefault(str(entry.get("manager")), set())
+        paths.update(_leaves(entry.get("fieldsV1") or {}, ""))
+    return owned
+
+
+def _leaves(tree: Mapping[str, object], prefix: str) -> Iterable[str]:
+    for key, sub in tree.items():
+        path = f"{prefix}/{key}" if prefix else key
+        if isinstance(sub, Mapping) and sub:
+            yield from _leaves(sub, path)
+        elif key != ".":
+            yield path
