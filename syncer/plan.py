@@ -39,6 +39,7 @@ Scope = Callable[[str, str], bool | None]
 BOOKKEEPING = (ANNOTATION_RELEASE, ANNOTATION_BLOB_ID)
 """Annotations that record which release last applied an object: not content, never drift."""
 
+_FIRST = {("", "Namespace"), ("apiextensions.k8s.io", "CustomResourceDefinition")}
 _KIND_ORDER = (
     "Namespace", "CustomResourceDefinition", "PriorityClass", "StorageClass",
     "PersistentVolume", "ClusterRole", "ClusterRoleBinding", "ResourceQuota", "LimitRange",
@@ -92,11 +93,14 @@ def decorate(objects: Iterable[Obj], *, channel: str, seq: int, blob_id: str) ->
     return out
 
 
-def apply_order(ref: ObjectRef) -> tuple[int, int, str, str]:
-    """Namespaces and CRDs first, then cluster-scoped kinds, then namespaced ones by kind."""
-    stage = 0 if ref.kind in _KIND_ORDER[:2] else (1 if not ref.namespace else 2)
+def apply_order(ref: ObjectRef) -> tuple[int, int, str, str, str, str]:
+    """Namespaces and CRDs first, then cluster-scoped kinds, then namespaced ones by kind.
+
+    A total order: ties are broken by namespace, kind, group and name.
+    """
+    stage = 0 if (ref.group, ref.kind) in _FIRST else (1 if not ref.namespace else 2)
     rank = _KIND_ORDER.index(ref.kind) if ref.kind in _KIND_ORDER else len(_KIND_ORDER)
-    return stage, rank, ref.namespace, f"{ref.kind}/{ref.name}"
+    return stage, rank, ref.namespace, ref.kind, ref.group, ref.name
 
 
 def decide(desired: Sequence[Obj], live: Mapping[ObjectRef, Obj],

@@ -1,0 +1,40 @@
+"""Built-in policy and the inventory record."""
+
+from __future__ import annotations
+
+import pytest
+
+from syncer import inventory as inv
+from syncer.errors import ClusterError, PolicyError
+from syncer.policy import check, enforce
+
+
+def test_plaintext_secret_refused_and_value_not_shown() -> None:
+    secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db"},
+              "stringData": {"password": "hunter2"}}
+    assert [v.rule for v in check([secret])] == ["no-plaintext-secret"]
+    with pytest.raises(PolicyError) as caught:
+        enforce([secret], where="channel c")
+    assert "Secret/db" in str(caught.value) and "hunter2" not in str(caught.value)
+    empty = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "e"}, "data": {}}
+    assert check([empty]) == []
+
+
+def test_inventory_roundtrip_and_names() -> None:
+    objs = [{"apiVersion": "apps/v1", "kind": "Deployment",
+             "metadata": {"name": "web", "namespace": "shop"}},
+            {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}]
+    record = inv.Inventory.of("shop-dev", seq=2, blob_id="B" * 43, commit="c" * 40,
+                              objects=objs)
+    back = inv.from_configmap(inv.to_configmap(record))
+    assert back == record
+    assert {str(r) for r in back.refs} == {"Deployment/shop/web", "Namespace/shop"}
+    assert inv.configmap_name("shop-dev") == "syncer-inventory-shop-dev"
+    assert inv.configmap_name("Shop_Dev") != inv.configmap_name("shop-dev")
+
+
+def test_malformed_inventory_refuses_to_prune() -> None:
+    cm = inv.to_configmap(inv.Inventory("c", 1, "B" * 43, "c" * 40, ()))
+    cm["data"]["entries"] = "{not json"
+    with pytest.raises(ClusterError, match="refusing to prune"):
+        inv.from_configmap(cm)
