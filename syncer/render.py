@@ -9,6 +9,7 @@ order), `channel` and `namespace`. Every error names the file and, where known, 
 
 from __future__ import annotations
 
+import json
 import traceback
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -100,10 +101,24 @@ def _environment(sources: Mapping[str, bytes]) -> SandboxedEnvironment:
     env = SandboxedEnvironment(loader=jinja2.FunctionLoader(load), autoescape=False,
                                undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     env.filters["to_yaml"] = _to_yaml
+    env.policies["json.dumps_function"] = _to_json
     return env
 
 
+def _to_json(value: Any, **kwargs: Any) -> str:
+    """json.dumps for `tojson` that reports an undefined value as StrictUndefined would."""
+    return json.dumps(value, default=_json_default, **kwargs)
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, jinja2.Undefined):
+        value._fail_with_undefined_error()
+    raise TypeError(f"{type(value).__name__} values cannot be written as JSON")
+
+
 def _to_yaml(value: Any) -> str:
+    if isinstance(value, jinja2.Undefined):
+        value._fail_with_undefined_error()
     return yaml.safe_dump(value, default_flow_style=False, sort_keys=False).rstrip("\n")
 
 
