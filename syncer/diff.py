@@ -1,0 +1,427 @@
+"""Drift decision and diffs of desired against live objects.  [pure]
+
+`drift` decides, from one LIST's worth of live state and without a request per object, whether
+an object needs a (dry-run) apply. It applies the two rules of the design notes:
+
+1. every field the desired object sets has the same value live; fields the server defaulted
+   and the desired object does not set are not drift;
+2. every field that `metadata.managedFields` says our manager owns through an `Apply` is still
+   set in the desired object; a field we stopped setting is drift (the apply will remove it).
+
+Lists of maps are paired by their Kubernetes merge keys (`containers[name=web]`) where known,
+by index otherwise. Paths are printed the way server-side apply prints them in conflict
+messages, with key values unquoted: `.spec.template.spec.containers[name=web].image`,
+`.spec.ports[port=80,protocol=TCP]`, `.metadata.finalizers[=kubernetes]`, `.spec.args[0]`.
+
+`unified` renders a masked `kubectl diff`-style text; `changed_paths` lists what differs
+between two objects, for log lines and summaries.
+"""
+
+from __future__ import annotations
+
+import base64
+import difflib
+import json
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import yaml
+from deepdiff import DeepDiff
+
+from syncer.model import FIELD_MANAGER, Obj, ObjectRef
+from syncer.normalize import is_secret, mask_secrets, normalize
+
+__all__ = ["LIST_KEYS", "SET_LISTS", "changed_paths", "drift", "unified"]
+
+LIST_KEYS: Mapping[str, tuple[tuple[str, ...], ...]] = {
+    "containers": (("name",),),
+    "initContainers": (("name",),),
+    "ephemeralContainers": (("name",),),
+    "env": (("name",),),
+    "volumes": (("name",),),
+    "imagePullSecrets": (("name",),),
+    "secrets": (("name",),),
+    "resourceClaims": (("name",),),
+    "schedulingGates": (("name",),),
+    "webhooks": (("name",),),
+    "versions": (("name",),),
+    "volumeMounts": (("mountPath",),),
+    "volumeDevices": (("devicePath",),),
+    "ports": (("containerPort", "protocol"), ("port", "protocol")),
+    "hostAliases": (("ip",),),
+    "topologySpreadConstraints": (("topologyKey", "whenUnsatisfiable"),),
+    "resizePolicy": (("resourceName",),),
+    "ownerReferences": (("uid",),),
+    "conditions": (("type",),),
+}
+"""Merge keys of lists of maps, by field name; candidates are tried in order and the first
+whose leading field every item has is used. A list whose items do not fit is paired by index."""
+
+SET_LISTS = frozenset({"finalizers"})
+"""Lists of scalars with set semantics: values added live by others are not drift."""
+
+_KEY_DEFAULTS: Mapping[str, object] = {"protocol": "TCP"}
+_QUANTITY_MAPS = frozenset({"limits", "requests", "hard", "overhead"})
+_QUANTITY = re.compile(r"([+-]?(?:\d+\.?\d*|\.\d+))(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?\d+)?")
+_SUFFIX = {
+    **{s: Decimal(1024) ** (i + 1) for i, s in enumerate(("Ki", "Mi", "Gi", "Ti", "Pi", "Ei"))},
+    **{s: Decimal(10) ** e for s, e in (("n", -9), ("u", -6), ("m", -3), ("k", 3), ("M", 6))},
+    **{s: Decimal(10) ** e for s, e in (("G", 9), ("T", 12), ("P", 15), ("E", 18))},
+}
+_IDENTITY_FIELDS = ("apiVersion", "kind")
+
+
+# --------------------------------------------------------------------------- drift
+
+
+def drift(desired: Obj, live: Obj, *, manager: str = FIELD_MANAGER) -> tuple[str, ...]:
+    """The sorted paths where `live` has drifted from `desired`; `()` means no apply needed.
+
+    `apiVersion` and `kind` are not compared: they identify the object (pairing is the
+    caller's) and LIST items do not carry them.
+    """
+    want, have = _comparable(normalize(desired)), _comparable(live)
+    found: list[str] = []
+    for key, value in want.items():
+        if key not in _IDENTITY_FIELDS:
+            _walk(value, have.get(key), _At(f".{key}", key, ""), found)
+    for fields in _owned_fieldsets(live, manager):
+        _walk_owned(fields, _ownership_view(desired), "", found)
+    return tuple(sorted(set(found)))
+
+
+@dataclass(frozen=True)
+class _At:
+    """Where a value sits: its printed path, its field name and its parent's field name."""
+
+    path: str
+    field: str
+    parent: str
+
+    def key(self, name: str) -> _At:
+        return _At(f"{self.path}.{name}", name, self.field)
+
+    def item(self, label: str) -> _At:
+        return _At(f"{self.path}[{label}]", self.field, self.parent)
+
+
+def _walk(desired: Any, live: Any, at: _At, found: list[str]) -> None:
+    """Rule 1: record where `live` lacks or differs from what `desired` sets."""
+    if desired is None:
+        return
+    if isinstance(desired, dict):
+        _walk_map(desired, live, at, found)
+    elif isinstance(desired, list):
+        _walk_list(desired, live, at, found)
+    elif not _same_scalar(desired, live, quantity=at.parent in _QUANTITY_MAPS):
+        found.append(at.path)
+
+
+def _walk_map(desired: dict[str, Any], live: Any, at: _At, found: list[str]) -> None:
+    if not isinstance(live, dict):
+        missing: list[str] = []
+        _walk_map(desired, {}, at, missing)
+        if missing:  # report the map once, not each of its fields
+            found.append(at.path)
+        return
+    for key, value in desired.items():
+        _walk(value, live.get(key), at.key(str(key)), found)
+
+
+def _walk_list(desired: list[Any], live: Any, at: _At, found: list[str]) -> None:
+    live_items = live if isinstance(live, list) else []
+    fields = _key_fields(at.field, desired, live_items)
+    if fields:
+        _walk_keyed(desired, live_items, fields, at, found)
+    elif at.field in SET_LISTS and _all_scalars(desired):
+        present = {_canon(v) for v in live_items}
+        found.extend(at.item(f"={_fmt(v)}").path for v in desired if _canon(v) not in present)
+    elif len(desired) != len(live_items):
+        found.append(at.path)
+    else:
+        for index, (want, have) in enumerate(zip(desired, live_items, strict=True)):
+            _walk(want, have, at.item(str(index)), found)
+
+
+def _walk_keyed(
+    desired: list[Any], live: list[Any], fields: tuple[str, ...], at: _At, found: list[str]
+) -> None:
+    """Pair items by merge key (the n-th duplicate with the n-th); live-only items are fine."""
+    by_key: dict[tuple[str, ...], list[Any]] = {}
+    for item in live:
+        by_key.setdefault(_item_key(item, fields), []).append(item)
+    seen: dict[tuple[str, ...], int] = {}
+    for item in desired:
+        key = _item_key(item, fields)
+        n = seen[key] = seen.get(key, -1) + 1
+        candidates = by_key.get(key, [])
+        where = at.item(_key_label(item, fields))
+        if n < len(candidates):
+            _walk(item, candidates[n], where, found)
+        else:
+            found.append(where.path)
+
+
+def _key_fields(field: str, *lists: list[Any]) -> tuple[str, ...] | None:
+    for fields in LIST_KEYS.get(field, ()):
+        if all(isinstance(i, dict) and fields[0] in i for items in lists for i in items):
+            return fields
+    return None
+
+
+def _key_value(item: Mapping[str, Any], field: str) -> object:
+    return item.get(field, _KEY_DEFAULTS.get(field))
+
+
+def _item_key(item: Mapping[str, Any], fields: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(_canon(_key_value(item, f)) for f in fields)
+
+
+def _key_label(item: Mapping[str, Any], fields: Iterable[str]) -> str:
+    pairs = ((f, _key_value(item, f)) for f in sorted(fields))
+    return ",".join(f"{f}={_fmt(v)}" for f, v in pairs if v is not None)
+
+
+def _canon(value: object) -> str:
+    """A hashable, type-exact form of a JSON value: `true`, `1` and `"1"` all differ."""
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def _fmt(value: object) -> str:
+    return value if isinstance(value, str) else _canon(value)
+
+
+def _all_scalars(items: list[Any]) -> bool:
+    return not any(isinstance(i, dict | list) for i in items)
+
+
+def _same_scalar(want: object, have: object, *, quantity: bool) -> bool:
+    if isinstance(want, bool) or isinstance(have, bool):
+        return want is have
+    if isinstance(want, int | float) and isinstance(have, int | float):
+        return want == have
+    if quantity and want != have:
+        parsed = _quantity(want), _quantity(have)
+        return parsed[0] is not None and parsed[0] == parsed[1]
+    return type(want) is type(have) and want == have
+
+
+def _quantity(value: object) -> Decimal | None:
+    """A resource quantity as a number (`500m` = `0.5`, `1Gi` = 1073741824); None if not one."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    match = _QUANTITY.fullmatch(str(value))
+    if match is None:
+        return None
+    number, suffix = match.groups()
+    try:
+        if suffix and suffix not in _SUFFIX:  # a decimal exponent, e.g. 1e3
+            return Decimal(number + suffix)
+        return Decimal(number) * _SUFFIX.get(suffix or "", Decimal(1))
+    except InvalidOperation:
+        return None
+
+
+def _comparable(obj: Obj) -> Obj:
+    """A Secret's `stringData` folded into `data`, as the server stores it (rule 1 view).
+
+    The server never returns `stringData`; folding it on both sides keeps `drift(x, x)` empty.
+    """
+    string_data = obj.get("stringData")
+    if not is_secret(obj) or not isinstance(string_data, dict):
+        return obj
+    data = obj.get("data")
+    data = data if isinstance(data, dict) else {}
+    encoded = {k: _b64(v) for k, v in string_data.items() if isinstance(v, str)}
+    rest = {k: v for k, v in obj.items() if k != "stringData"}
+    return {**rest, "data": {**data, **encoded}}
+
+
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+# --------------------------------------------------------------------------- rule 2
+
+
+def _owned_fieldsets(live: Obj, manager: str) -> Iterator[dict[str, Any]]:
+    """The `fieldsV1` trees `manager` holds through `Apply` on the main resource."""
+    meta = live.get("metadata")
+    entries = meta.get("managedFields") if isinstance(meta, dict) else None
+    for entry in entries if isinstance(entries, list) else ():
+        if not isinstance(entry, dict) or entry.get("subresource"):
+            continue
+        fields = entry.get("fieldsV1")
+        is_ours = entry.get("manager") == manager and entry.get("operation") == "Apply"
+        if is_ours and isinstance(fields, dict):
+            yield fields
+
+
+def _ownership_view(desired: Obj) -> Obj:
+    """For a Secret, a key set in `data` or `stringData` counts as set in both (rule 2 view)."""
+    if not is_secret(desired):
+        return desired
+    keys = {}
+    for section in ("data", "stringData"):
+        values = desired.get(section)
+        keys.update(values if isinstance(values, dict) else {})
+    return {**desired, "data": keys, "stringData": keys}
+
+
+def _walk_owned(fields: Mapping[str, Any], desired: Any, path: str, found: list[str]) -> None:
+    """Rule 2: record owned fields (`f:`, `k:`, `v:`, `i:` entries) that `desired` lacks."""
+    for entry, child in fields.items():
+        kind, _, raw = entry.partition(":")
+        located = _locate(kind, raw, desired, path)
+        if located is None:
+            continue
+        where, value = located
+        if value is _ABSENT:
+            found.append(where)
+        elif isinstance(child, dict) and child:
+            _walk_owned(child, value, where, found)
+
+
+_ABSENT = object()
+
+
+def _locate(kind: str, raw: str, desired: Any, path: str) -> tuple[str, Any] | None:
+    """The path of one fieldsV1 entry and the desired value there (`_ABSENT` if unset)."""
+    try:
+        if kind == "f":
+            value = desired.get(raw) if isinstance(desired, dict) else None
+            return f"{path}.{raw}", _ABSENT if value is None else value
+        if kind == "k":
+            key = json.loads(raw)
+            return f"{path}[{_key_label(key, key)}]", _find_keyed(desired, key)
+        if kind == "v":
+            value = json.loads(raw)
+            present = isinstance(desired, list) and _canon(value) in map(_canon, desired)
+            return f"{path}[={_fmt(value)}]", value if present else _ABSENT
+        if kind == "i":
+            index = int(raw)
+            inside = isinstance(desired, list) and 0 <= index < len(desired)
+            return f"{path}[{index}]", desired[index] if inside else _ABSENT
+    except (ValueError, TypeError, AttributeError):
+        pass  # a malformed entry: the server never writes one
+    return None  # ".": the item itself, whose presence the parent entry already checked
+
+
+def _find_keyed(desired: Any, key: object) -> Any:
+    if not isinstance(desired, list) or not isinstance(key, dict):
+        return _ABSENT
+    for item in desired:
+        if isinstance(item, dict) and all(
+            _canon(_key_value(item, f)) == _canon(v) for f, v in key.items()
+        ):
+            return item
+    return _ABSENT
+
+
+# --------------------------------------------------------------------------- diffs
+
+
+def unified(ref: ObjectRef, before: Obj | None, after: Obj | None, *, context: int = 3) -> str:
+    """A `kubectl diff`-style unified diff from live (`before`) to desired (`after`).
+
+    Both sides are normalized and Secret values masked. `before=None` is a creation (every
+    line added), `after=None` a removal. Empty when the sides are equal.
+    """
+    old, new = mask_secrets(_normalized(before), _normalized(after))
+    lines = difflib.unified_diff(
+        _yaml_lines(old),
+        _yaml_lines(new),
+        fromfile=f"live/{ref}",
+        tofile=f"desired/{ref}",
+        n=context,
+        lineterm="",
+    )
+    text = "\n".join(lines)
+    return f"{text}\n" if text else ""
+
+
+def _normalized(obj: Obj | None) -> Obj | None:
+    return None if obj is None else normalize(obj)
+
+
+class _Dumper(yaml.SafeDumper):
+    """SafeDumper that writes multi-line strings as `|` blocks, so diffs show changed lines."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in text else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def _yaml_lines(obj: Obj | None) -> list[str]:
+    if obj is None:
+        return []
+    text = yaml.dump(
+        obj, Dumper=_Dumper, sort_keys=True, default_flow_style=False, allow_unicode=True
+    )
+    return text.splitlines()
+
+
+def changed_paths(before: Obj, after: Obj) -> tuple[str, ...]:
+    """The sorted paths that differ between two objects (normalized and masked first).
+
+    Keyed lists are compared by merge key, so a reordering is not a change and an edited
+    container shows as `.spec.template.spec.containers[name=web].image`.
+    """
+    old, new = mask_secrets(normalize(before), normalize(after))
+    trees = _keyed(old, ""), _keyed(new, "")
+    found = DeepDiff(trees[0], trees[1], view="tree", threshold_to_diff_deeper=0)
+    levels = (level for group in found.values() for level in group)
+    paths = {_render(level.path(output_format="list"), trees) for level in levels}
+    return tuple(sorted(paths))
+
+
+class _Item(str):
+    """The label of a keyed list item (`name=web`) once a list is turned into a map."""
+
+    __slots__ = ()
+
+
+def _keyed(value: Any, field: str) -> Any:
+    """`value` with keyed lists (and set lists) turned into maps of `_Item` labels."""
+    if isinstance(value, dict):
+        return {k: _keyed(v, str(k)) for k, v in value.items()}
+    if not isinstance(value, list):
+        return value
+    fields = _key_fields(field, value)
+    if fields:
+        labels = [_Item(_key_label(item, fields)) for item in value]
+    elif field in SET_LISTS and _all_scalars(value):
+        labels = [_Item(f"={_fmt(item)}") for item in value]
+    else:
+        return [_keyed(item, field) for item in value]
+    if len(set(labels)) != len(labels):
+        return [_keyed(item, field) for item in value]
+    return {label: _keyed(item, field) for label, item in zip(labels, value, strict=True)}
+
+
+def _render(elements: list[Any], trees: tuple[Any, Any]) -> str:
+    nodes: list[Any] = list(trees)
+    parts: list[str] = []
+    for element in elements:
+        in_list = any(isinstance(node, list) for node in nodes)
+        if in_list or isinstance(element, _Item):
+            parts.append(f"[{element}]")
+        else:
+            parts.append(f".{element}")
+        nodes = [_child(node, element) for node in nodes]
+    return "".join(parts)
+
+
+def _child(node: Any, element: Any) -> Any:
+    if isinstance(node, dict):
+        return node.get(element)
+    if isinstance(node, list) and isinstance(element, int) and 0 <= element < len(node):
+        return node[element]
+    return None
