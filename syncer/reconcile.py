@@ -80,6 +80,7 @@ class Observed:
     desired: tuple[Obj, ...]
     changes: ChangeSet
     inventory: inv.Inventory | None
+    discovery: Discovery
 
 
 @dataclass(frozen=True)
@@ -114,14 +115,13 @@ class Reconciler:
         known = inventory.refs if inventory else {}
         live = self._read_live(release.channel, discovery, desired, known.values())
         changes = plan.decide(desired, live, known, allow_empty=self.options.allow_empty)
-        return Observed(loaded, tuple(desired), changes, inventory)
+        return Observed(loaded, tuple(desired), changes, inventory, discovery)
 
     def diff(self, observed: Observed) -> list[ObjectDiff]:
         """Exact diffs: what the API server would make of each changed object."""
-        discovery = self.cluster.discover()
         out = []
         for change in observed.changes.of(Action.CREATE, Action.UPDATE, Action.PRUNE):
-            after = self._would_be(change, discovery)
+            after = self._would_be(change, observed.discovery)
             text = unified(change.ref, _plain(change.live), _plain(after))
             out.append(ObjectDiff(change, text))
         return out
@@ -130,15 +130,16 @@ class Reconciler:
         changes = observed.changes
         if self.options.dry_run:
             return SyncResult(observed, skipped=changes.of(Action.SKIP))
-        self._preflight(changes)
+        self._preflight(changes, observed.discovery)
         applied: list[Change] = []
         try:
-            self._apply_staged(changes, applied)
+            discovery = self._apply_staged(changes, observed.discovery, applied)
         except ClusterError:
-            self._record(observed, [c.desired for c in applied if c.desired], partial=True)
+            self._record(observed, [c.desired for c in applied if c.desired],
+                         observed.discovery, partial=True)
             raise
-        pruned = self._prune(changes.of(Action.PRUNE))
-        self._record(observed, list(observed.desired))
+        pruned = self._prune(changes.of(Action.PRUNE), discovery)
+        self._record(observed, list(observed.desired), discovery)
         return SyncResult(observed, tuple(applied), pruned, changes.of(Action.SKIP))
 
     # --- reading -------------------------------------------------------------------------
@@ -180,16 +181,16 @@ class Reconciler:
 
     # --- writing -------------------------------------------------------------------------
 
-    def _preflight(self, changes: ChangeSet) -> None:
+    def _preflight(self, changes: ChangeSet, discovery: Discovery) -> None:
         """Dry-run every change the server can check now, before anything is written."""
-        discovery = self.cluster.discover()
         for change in changes.of(Action.CREATE, Action.UPDATE):
             self._would_be(change, discovery)
 
-    def _apply_staged(self, changes: ChangeSet, applied: list[Change]) -> None:
+    def _apply_staged(self, changes: ChangeSet, discovery: Discovery,
+                      applied: list[Change]) -> Discovery:
+        """Namespaces and CRDs, wait for the CRDs, then the rest; the discovery after."""
         todo = changes.of(Action.CREATE, Action.UPDATE)
         first = [c for c in todo if (c.ref.group, c.ref.kind) in (_NAMESPACE, _CRD)]
-        discovery = self.cluster.discover()
         for change in first:
             self._apply_one(change, discovery, applied)
         if any((c.ref.group, c.ref.kind) == _CRD for c in first):
@@ -199,6 +200,7 @@ class Reconciler:
         for change in todo:
             if change not in first:
                 self._apply_one(change, discovery, applied)
+        return discovery
 
     def _apply_one(self, change: Change, discovery: Discovery, applied: list[Change]) -> None:
         assert change.desired is not None
@@ -217,8 +219,7 @@ class Reconciler:
                     raise ClusterError("not Established in time", where=str(ref))
                 time.sleep(0.2)
 
-    def _prune(self, prunes: Iterable[Change]) -> tuple[Change, ...]:
-        discovery = self.cluster.discover()
+    def _prune(self, prunes: Iterable[Change], discovery: Discovery) -> tuple[Change, ...]:
         done = []
         for change in prunes:
             assert change.live is not None
@@ -228,7 +229,8 @@ class Reconciler:
             done.append(change)
         return tuple(done)
 
-    def _record(self, observed: Observed, objects: list[Obj], *, partial: bool = False) -> None:
+    def _record(self, observed: Observed, objects: list[Obj], discovery: Discovery, *,
+                partial: bool = False) -> None:
         """Write the inventory; after a failed apply, keep the old entries too (prunable later)."""
         release, old = observed.loaded.release, observed.inventory
         entries = {inv.Entry.of(o) for o in objects}
@@ -238,7 +240,6 @@ class Reconciler:
         else:
             record = inv.Inventory(release.channel, release.seq, release.blob_id,
                                    release.commit, tuple(sorted(entries)))
-        discovery = self.cluster.discover()
         namespace = {"apiVersion": "v1", "kind": "Namespace",
                      "metadata": {"name": self.options.inventory_namespace}}
         self.cluster.apply(namespace, discovery.of(ObjectRef("", "Namespace", "", "")))
