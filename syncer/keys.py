@@ -23,8 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pysui_fastcrypto as pfc
-from pysui.abstracts.client_keypair import SignatureScheme
-from pysui.sui.sui_crypto import create_new_keypair
 
 from syncer.errors import ConfigError
 
@@ -42,7 +40,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 ED25519_FLAG = 0x00
-_SCHEME = int(SignatureScheme.ED25519)
+_SCHEME = 0  # SignatureScheme.ED25519 in pysui and Sui; pysui itself is slow to import
 _HRP = "suiprivkey"
 _KEY_LEN = 32
 _SIG_LEN = 64
@@ -82,8 +80,8 @@ class Keypair:
 
 def generate() -> Keypair:
     """A new random Ed25519 keypair."""
-    _mnemonic, keypair = create_new_keypair(SignatureScheme.ED25519)
-    return from_suiprivkey(keypair.to_bech32())
+    _mnemonic, _public, secret = pfc.generate_new_keypair(_SCHEME)
+    return from_suiprivkey(str(pfc.encode_bech32(bytes([ED25519_FLAG]) + bytes(secret), _HRP)))
 
 
 def from_suiprivkey(text: str) -> Keypair:
