@@ -93,6 +93,8 @@ def connect(*, kubeconfig: Path | None = None, context: str | None = None,
             timeout: float = 30.0) -> KubeCluster:
     """A cluster from a kubeconfig file ($KUBECONFIG, ~/.kube/config) or in-cluster config."""
     config = kubernetes.client.Configuration()
+    if kubeconfig is None and os.environ.get("KUBECONFIG"):
+        kubeconfig = Path(os.environ["KUBECONFIG"])  # read now: the client reads it at import
     try:
         if kubeconfig is None and _in_cluster():
             kubernetes.config.load_incluster_config(client_configuration=config)
