@@ -36,7 +36,6 @@ class JsonFormatter(logging.Formatter):
 def configure_logging(*, verbose: bool = False, fmt: str = "text") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(logging.WARNING)
-    logging.getLogger("syncer").setLevel(logging.INFO if verbose else logging.WARNING)
+    logger = logging.getLogger("syncer")
+    logger.handlers[:] = [handler]  # idempotent: main() may run more than once in a process
+    logger.setLevel(logging.INFO if verbose else logging.WARNING)

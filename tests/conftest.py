@@ -1,29 +1,22 @@
-"""Shared fixtures: real git repositories made from the example app, isolated $SYNCER_HOME."""
+"""Shared fixtures: real git repositories made from the example app, an isolated
+$SYNCER_HOME, and the Kubernetes API stand-in (no kube-apiserver can run here; the
+stand-in's own tests replay transcripts recorded against a real one)."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
+import kubernetes
 import pytest
+from helpers import git
+
+from syncer.cli import main
+from syncer.testing.kubeapi import KubeApiServer
 
 ROOT = Path(__file__).parents[1]
 EXAMPLE = ROOT / "examples" / "shop"
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "Ada Lovelace", "GIT_AUTHOR_EMAIL": "ada@example.com",
-    "GIT_COMMITTER_NAME": "Ada Lovelace", "GIT_COMMITTER_EMAIL": "ada@example.com",
-    "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull,
-}
-
-
-def git(repo: Path, *args: str, env: dict[str, str] | None = None) -> str:
-    full = {**os.environ, **GIT_ENV, **(env or {})}
-    done = subprocess.run(["git", "-C", str(repo), *args], env=full, check=True,
-                          capture_output=True, text=True)
-    return done.stdout.strip()
 
 
 @pytest.fixture
@@ -36,11 +29,49 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture
-def app_repo(tmp_path: Path) -> Iterator[Path]:
+def app_repo(tmp_path: Path) -> Path:
     """A git repository holding the example app, one commit on main."""
     repo = tmp_path / "app"
     shutil.copytree(EXAMPLE, repo)
     git(repo, "init", "-q", "-b", "main")
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "Initial shop deployment")
-    yield repo
+    return repo
+
+
+@pytest.fixture
+def api(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[KubeApiServer]:
+    """The API stand-in on 127.0.0.1, with $KUBECONFIG pointing at it."""
+    with KubeApiServer() as server:
+        config = server.write_kubeconfig(tmp_path / "kubeconfig")
+        monkeypatch.setenv("KUBECONFIG", str(config))
+        yield server
+
+
+@pytest.fixture
+def core(api: KubeApiServer, tmp_path: Path) -> kubernetes.client.CoreV1Api:
+    config = kubernetes.client.Configuration()
+    kubernetes.config.load_kube_config(config_file=str(tmp_path / "kubeconfig"),
+                                       client_configuration=config)
+    return kubernetes.client.CoreV1Api(kubernetes.client.ApiClient(config))
+
+
+@pytest.fixture
+def apps(core: kubernetes.client.CoreV1Api) -> kubernetes.client.AppsV1Api:
+    return kubernetes.client.AppsV1Api(core.api_client)
+
+
+@pytest.fixture
+def pushed(app_repo: Path, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+           capsys: pytest.CaptureFixture[str]) -> Path:
+    """The example app with syncer initialised, the hook installed and main pushed once."""
+    monkeypatch.chdir(app_repo)
+    monkeypatch.setenv("SYNCER_CHANNEL", "shop-dev")
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
+    git(app_repo, "remote", "add", "origin", str(remote))
+    assert main(["init"]) == 0
+    assert main(["hooks", "install"]) == 0
+    git(app_repo, "push", "-q", "origin", "main", env={"SYNCER_HOME": str(home)})
+    capsys.readouterr()
+    return app_repo

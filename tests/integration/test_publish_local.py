@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from conftest import git
+from helpers import git
 
 from syncer import keys
 from syncer.blobstore import blob_id_of

@@ -1,0 +1,214 @@
+"""The release pipeline end to end: git push → hook → publish → sync → diff → history.
+
+Runs the `syncer` command line against real git repositories (with a bare remote and the
+installed pre-push hook), the embedded backends under a fresh $SYNCER_HOME, and the official
+`kubernetes` client over HTTP to the Kubernetes API stand-in (`syncer.testing.kubeapi`),
+because no kube-apiserver can run here; the stand-in's own tests replay transcripts of a real
+one.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+from pathlib import Path
+
+import kubernetes
+import pytest
+from helpers import commit_and_push, edit, git, run
+
+from syncer.cli import main
+
+
+def test_push_sync_change_diff_sync_history(
+        pushed: Path, home: Path, core: kubernetes.client.CoreV1Api,
+        apps: kubernetes.client.AppsV1Api, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "sync")
+    assert code == 0, err
+    assert "release 1 of shop-dev" in out and "4 created" in out
+    cm = core.read_namespaced_config_map("shop-config", "shop-dev")
+    assert cm.data["LOG_LEVEL"] == "info"
+    assert cm.metadata.labels["syncer.io/channel"] == "shop-dev"
+    assert cm.metadata.annotations["syncer.io/release"] == "1"
+    assert apps.read_namespaced_deployment("web", "shop-dev").spec.replicas == 1
+
+    edit(pushed / "values" / "dev.yaml", "logLevel: info", "logLevel: debug")
+    commit_and_push(pushed, home, "Debug logging")
+    code, out, _ = run(capsys, "diff")
+    assert code == 1
+    changed = [line for line in out.splitlines()
+               if line[:1] in "+-" and not line.startswith(("---", "+++"))]
+    assert changed == ['-  LOG_LEVEL: info', '+  LOG_LEVEL: debug']
+    assert "--- live/ConfigMap/shop-dev/shop-config" in out
+
+    code, out, _ = run(capsys, "sync")
+    assert code == 0 and "update" in out and "1 updated" in out and "3 unchanged" in out
+    assert core.read_namespaced_config_map("shop-config", "shop-dev").data["LOG_LEVEL"] == \
+        "debug"
+    assert run(capsys, "diff")[:2] == (0, "")
+
+    code, out, _ = run(capsys, "history")
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].split()[:2] == ["SEQ", "PUBLISHED"]
+    assert lines[1].startswith("1 ") and "Ada Lovelace <ada@example.com>" in lines[1]
+    assert lines[2].startswith("2 ") and "Grace Hopper <grace@example.com>" in lines[2]
+    assert git(pushed, "rev-parse", "--short=12", "HEAD") in lines[2]
+
+
+def test_dropped_fields_are_removed_other_managers_fields_kept(
+        pushed: Path, home: Path, core: kubernetes.client.CoreV1Api,
+        apps: kubernetes.client.AppsV1Api, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "sync")[0] == 0
+    patch = {"metadata": {"labels": {"team": "payments"}}, "data": {"EXTRA": "kept"}}
+    core.patch_namespaced_config_map("shop-config", "shop-dev", patch,
+                                     field_manager="kubectl-edit")
+    cm_path = pushed / "templates" / "configmap.yaml.j2"
+    edit(cm_path, '  GREETING: {{ values.greeting | tojson }}\n', "")
+    edit(pushed / "templates" / "deployment.yaml.j2",
+         "          env:\n            - name: SHOP_ENV\n"
+         "              value: {{ values.env | tojson }}\n", "")
+    commit_and_push(pushed, home, "Drop GREETING and SHOP_ENV")
+
+    code, out, _ = run(capsys, "diff")
+    assert code == 1
+    assert "-  GREETING: Welcome to the shop" in out
+    assert "-        - name: SHOP_ENV" in out
+    assert "EXTRA" not in [ln[1:].split(":")[0].strip() for ln in out.splitlines()
+                           if ln.startswith(("-", "+"))]
+
+    assert run(capsys, "sync")[0] == 0
+    cm = core.read_namespaced_config_map("shop-config", "shop-dev")
+    assert "GREETING" not in cm.data
+    assert cm.data["EXTRA"] == "kept" and cm.metadata.labels["team"] == "payments"
+    container = apps.read_namespaced_deployment("web", "shop-dev").spec.template.spec \
+        .containers[0]
+    assert not container.env
+    assert run(capsys, "diff")[:2] == (0, "")
+
+
+def test_prune_removes_only_the_channels_objects(
+        pushed: Path, home: Path, core: kubernetes.client.CoreV1Api,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "sync")[0] == 0
+    bystander = {"metadata": {"name": "web-notes", "namespace": "shop-dev"},
+                 "data": {"owner": "someone else"}}
+    core.create_namespaced_config_map("shop-dev", bystander)
+    (pushed / "templates" / "service.yaml").unlink()
+    commit_and_push(pushed, home, "No service")
+
+    code, out, _ = run(capsys, "diff")
+    assert code == 1 and "--- live/Service/shop-dev/web" in out and "+++ desired/" in out
+    code, out, _ = run(capsys, "sync")
+    assert code == 0 and "prune" in out and "1 pruned" in out
+    names = {s.metadata.name for s in core.list_namespaced_service("shop-dev").items}
+    assert "web" not in names
+    assert core.read_namespaced_config_map("web-notes", "shop-dev").data == {
+        "owner": "someone else"}
+
+
+def test_unlabelled_object_is_not_pruned_even_if_in_inventory(
+        pushed: Path, home: Path, core: kubernetes.client.CoreV1Api,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "sync")[0] == 0
+    core.patch_namespaced_service("web", "shop-dev",
+                                  {"metadata": {"labels": {"syncer.io/channel": None}}})
+    (pushed / "templates" / "service.yaml").unlink()
+    commit_and_push(pushed, home, "No service")
+    assert run(capsys, "sync")[0] == 0
+    assert core.read_namespaced_service("web", "shop-dev").metadata.name == "web"
+
+
+def test_empty_release_refused_at_sync_unless_allowed(
+        pushed: Path, home: Path, core: kubernetes.client.CoreV1Api,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "sync")[0] == 0
+    git(pushed, "rm", "-rq", "templates")
+    git(pushed, "commit", "-qm", "Nothing left")
+    assert run(capsys, "publish", "--allow-empty")[0] == 0
+    code, _, err = run(capsys, "sync")
+    assert code == 2 and "--allow-empty" in err and len(err.strip().splitlines()) == 1
+    assert core.read_namespaced_config_map("shop-config", "shop-dev")
+    code, out, _ = run(capsys, "sync", "--allow-empty")
+    assert code == 0 and "4 pruned" in out
+
+
+def test_push_with_plaintext_secret_is_stopped(pushed: Path, home: Path) -> None:
+    (pushed / "templates" / "secret.yaml").write_text(
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: db}\nstringData: {password: hunter2}\n")
+    with pytest.raises(Exception) as caught:
+        commit_and_push(pushed, home, "Add a secret")
+    stderr = getattr(caught.value, "stderr", "")
+    assert "Secret/shop-dev" in stderr or "Secret/db" in stderr
+    assert "hunter2" not in stderr
+    assert "failed to push" in stderr
+
+
+def test_secret_values_masked_in_diff(
+        pushed: Path, home: Path, core: kubernetes.client.CoreV1Api,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    (pushed / "templates" / "secret.yaml").write_text(
+        "apiVersion: v1\nkind: Secret\nmetadata: {name: db}\ntype: Opaque\n")
+    commit_and_push(pushed, home, "A Secret filled by the operator")
+    assert run(capsys, "sync")[0] == 0
+    core.patch_namespaced_secret("db", "shop-dev", {"stringData": {"password": "hunter2"}},
+                                 field_manager="operator")
+    (pushed / "templates" / "secret.yaml").unlink()
+    commit_and_push(pushed, home, "Drop the Secret")
+    code, out, _ = run(capsys, "diff")
+    assert code == 1 and "--- live/Secret/shop-dev/db" in out and "password" in out
+    assert "hunter2" not in out and "aHVudGVyMg" not in out
+
+
+def test_edited_ledger_row_detected_by_history(
+        pushed: Path, home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    edit(pushed / "values" / "dev.yaml", "replicas: 1", "replicas: 2")
+    commit_and_push(pushed, home, "Two replicas")
+    assert run(capsys, "history")[0] == 0
+    db = sqlite3.connect(home / "ledger.sqlite")
+    with db:
+        db.execute("""UPDATE entries SET "commit" = ? WHERE seq = 1""", ("f" * 40,))
+    code, out, err = run(capsys, "history")
+    assert code == 2 and out == ""
+    assert "seq 1" in err and len(err.strip().splitlines()) == 1
+
+
+def test_deleted_ledger_row_detected_by_history(
+        pushed: Path, home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    edit(pushed / "values" / "dev.yaml", "replicas: 1", "replicas: 2")
+    commit_and_push(pushed, home, "Two replicas")
+    db = sqlite3.connect(home / "ledger.sqlite")
+    with db:
+        db.execute("DELETE FROM entries WHERE seq = 2")
+    code, _, err = run(capsys, "history")
+    assert code == 2 and "seq 2" in err
+
+
+def test_bad_input_one_line_nonzero_nothing_changed(
+        pushed: Path, home: Path, core: kubernetes.client.CoreV1Api,
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    assert run(capsys, "sync")[0] == 0
+    before = core.read_namespaced_config_map("shop-config", "shop-dev").metadata \
+        .resource_version
+    cases = [
+        ("sync", "--channel", "nope"),
+        ("show", "9"),
+        ("sync", "--kubeconfig", str(tmp_path / "missing")),
+        ("publish", "--commit", "does-not-exist"),
+        ("diff", "--seq", "7"),
+    ]
+    for args in cases:
+        code, _, err = run(capsys, *args)
+        assert code == 2, args
+        assert len(err.strip().splitlines()) == 1 and err.startswith("syncer: error: "), err
+    after = core.read_namespaced_config_map("shop-config", "shop-dev").metadata.resource_version
+    assert before == after
+
+
+def test_help_describes_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    for command in ("init", "publish", "sync", "diff", "history", "show", "hooks"):
+        with pytest.raises(SystemExit) as done:
+            main([command, "--help"])
+        assert done.value.code == 0
+        assert len(capsys.readouterr().out) > 200, command
+    assert sys.executable

@@ -1,0 +1,132 @@
+"""Sync behaviours against the Kubernetes API stand-in: CRDs first, opt-out annotations,
+dry runs, takeovers, show, and a cluster that stops answering.
+
+The stand-in (`syncer.testing.kubeapi`) stands in for kube-apiserver, which cannot run here;
+its own tests replay transcripts recorded against a real one.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import kubernetes
+import pytest
+import yaml
+from helpers import commit_and_push, run
+
+from syncer.cli import main
+from syncer.testing.kubeapi import KubeApiServer
+
+CRD = """\
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget, listKind: WidgetList}
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec:
+              type: object
+              properties:
+                size: {type: integer}
+"""
+WIDGET = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w1}\nspec: {size: 3}\n"
+
+
+def test_crd_and_its_custom_resource_in_one_release(
+        pushed: Path, home: Path, core: kubernetes.client.CoreV1Api,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    (pushed / "templates" / "crd.yaml").write_text(CRD)
+    (pushed / "templates" / "widget.yaml").write_text(WIDGET)
+    commit_and_push(pushed, home, "Widgets")
+    code, out, err = run(capsys, "sync")
+    assert code == 0, err
+    lines = out.splitlines()
+    order = [ln.split()[1] for ln in lines if ln.startswith("  create")]
+    assert order[:2] == ["Namespace/shop-dev", "CustomResourceDefinition/widgets.example.com"]
+    assert "Widget/shop-dev/w1" in order
+    custom = kubernetes.client.CustomObjectsApi(core.api_client)
+    widget = custom.get_namespaced_custom_object("example.com", "v1", "shop-dev", "widgets", "w1")
+    assert widget["spec"] == {"size": 3}
+    assert run(capsys, "diff")[:2] == (0, "")
+
+
+def test_dry_run_changes_nothing(pushed: Path, core: kubernetes.client.CoreV1Api,
+                                 capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "sync", "--dry-run")
+    assert code == 0 and "create (dry run)" in out and "would be: 4 created" in out
+    names = {n.metadata.name for n in core.list_namespace().items}
+    assert "shop-dev" not in names
+
+
+def test_opt_out_annotations(pushed: Path, home: Path, core: kubernetes.client.CoreV1Api,
+                             capsys: pytest.CaptureFixture[str]) -> None:
+    (pushed / "templates" / "seed.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: seed\n  annotations:\n"
+        "    syncer.io/apply: if-not-present\n    syncer.io/prune: disabled\n"
+        "data: {counter: '0'}\n")
+    commit_and_push(pushed, home, "Seed data")
+    assert run(capsys, "sync")[0] == 0
+    core.patch_namespaced_config_map("seed", "shop-dev", {"data": {"counter": "41"}},
+                                     field_manager="app")
+    (pushed / "values" / "dev.yaml").write_text(
+        (pushed / "values" / "dev.yaml").read_text().replace("replicas: 1", "replicas: 2"))
+    commit_and_push(pushed, home, "Two replicas")
+    code, out, _ = run(capsys, "sync")
+    assert code == 0 and "skip      ConfigMap/shop-dev/seed" in out
+    assert core.read_namespaced_config_map("seed", "shop-dev").data["counter"] == "41"
+    (pushed / "templates" / "seed.yaml").unlink()
+    commit_and_push(pushed, home, "No more seed")
+    code, out, _ = run(capsys, "sync")
+    assert code == 0 and "syncer.io/prune: disabled" in out and "0 pruned" in out
+    assert core.read_namespaced_config_map("seed", "shop-dev").data["counter"] == "41"
+
+
+def test_takeover_of_another_managers_field_is_logged(
+        pushed: Path, core: kubernetes.client.CoreV1Api, capsys: pytest.CaptureFixture[str],
+        caplog: pytest.LogCaptureFixture) -> None:
+    assert run(capsys, "sync")[0] == 0
+    core.patch_namespaced_config_map("shop-config", "shop-dev", {"data": {"LOG_LEVEL": "trace"}},
+                                     field_manager="kubectl-edit")
+    with caplog.at_level(logging.WARNING, logger="syncer"):
+        code, out, _ = run(capsys, "sync")
+    assert code == 0 and "update    ConfigMap/shop-dev/shop-config" in out
+    taken = [r for r in caplog.records if r.getMessage().startswith("took over")]
+    context = vars(taken[0]) if taken else {}
+    assert context.get("manager") == "kubectl-edit"
+    assert "LOG_LEVEL" in str(context.get("fields"))
+    live = core.read_namespaced_config_map("shop-config", "shop-dev")
+    assert live.data["LOG_LEVEL"] == "info"
+
+
+def test_show_prints_the_rendered_manifests(pushed: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "show", "1")
+    assert code == 0 and out.startswith("# release 1 of shop-dev")
+    docs = [d for d in yaml.safe_load_all(out) if d]
+    assert [d["kind"] for d in docs] == ["ConfigMap", "Deployment", "Namespace", "Service"]
+
+
+def test_unreachable_cluster_one_line_nothing_pruned(
+        pushed: Path, home: Path, api: KubeApiServer, core: kubernetes.client.CoreV1Api,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "sync")[0] == 0
+    api.stop()
+    code, _, err = run(capsys, "sync")
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert err.startswith("syncer: error: ")
+
+
+def test_version_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert capsys.readouterr().out.startswith("syncer ")
