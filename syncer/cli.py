@@ -22,7 +22,7 @@ from syncer.errors import ConfigError, SyncerError
 from syncer.gitsource import open_repo
 from syncer.ledger.local import LocalLedger
 from syncer.logs import configure_logging
-from syncer.model import Action, Release
+from syncer.model import Release
 from syncer.publish import PublishOptions, publish
 from syncer.reconcile import Reconciler, SyncOptions, load
 
@@ -256,8 +256,7 @@ def _diff(args: argparse.Namespace) -> int:
     diffs = reconciler.diff(reconciler.observe(loaded))
     for item in diffs:
         sys.stdout.write(item.text)
-    skipped = [d for d in diffs if d.change.action is Action.SKIP]
-    return 1 if any(d.text for d in diffs if d not in skipped) else 0
+    return 1 if any(d.text for d in diffs) else 0
 
 
 def _reconciler(args: argparse.Namespace, *, dry_run: bool) -> Reconciler:

@@ -15,7 +15,7 @@ import copy
 import logging
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from syncer import inventory as inv
 from syncer import plan
@@ -94,7 +94,7 @@ class SyncResult:
     observed: Observed
     applied: tuple[Change, ...] = ()
     pruned: tuple[Change, ...] = ()
-    skipped: tuple[Change, ...] = field(default=())
+    skipped: tuple[Change, ...] = ()
 
 
 class Reconciler:
@@ -231,10 +231,12 @@ class Reconciler:
 
     def _record(self, observed: Observed, objects: list[Obj], discovery: Discovery, *,
                 partial: bool = False) -> None:
-        """Write the inventory; after a failed apply, keep the old entries too (prunable later)."""
+        """Write the inventory. After a failed apply, add what was applied to the old record
+        (so that it can be pruned later) and keep the old release's identity."""
         release, old = observed.loaded.release, observed.inventory
         entries = {inv.Entry.of(o) for o in objects}
-        if partial and old is not None:
+        if partial:
+            old = old or inv.Inventory(release.channel, 0, "", "", ())
             record = inv.Inventory(old.channel, old.seq, old.blob_id, old.commit,
                                    tuple(sorted(entries | set(old.entries))))
         else:

@@ -130,3 +130,27 @@ def test_version_flag(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main(["--version"])
     assert capsys.readouterr().out.startswith("syncer ")
+
+
+def test_failed_apply_keeps_what_it_applied_prunable(
+        pushed: Path, home: Path, core: kubernetes.client.CoreV1Api,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "sync")[0] == 0
+    (pushed / "templates" / "crd.yaml").write_text(CRD)
+    (pushed / "templates" / "extra.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: extra}\ndata: {a: '1'}\n")
+    (pushed / "templates" / "widget.yaml").write_text(WIDGET.replace("size: 3", "colour: red"))
+    commit_and_push(pushed, home, "A widget the schema does not allow")
+    code, _, err = run(capsys, "sync")
+    assert code == 2 and err.startswith("syncer: error: Widget/shop-dev/w1: ")
+    assert len(err.strip().splitlines()) == 1
+    assert core.read_namespaced_config_map("extra", "shop-dev").data == {"a": "1"}
+    for name in ("crd.yaml", "extra.yaml", "widget.yaml"):
+        (pushed / "templates" / name).unlink()
+    commit_and_push(pushed, home, "Back to release 1")
+    code, out, err = run(capsys, "sync")
+    assert code == 0, err
+    assert "prune     ConfigMap/shop-dev/extra" in out
+    assert "prune     CustomResourceDefinition/widgets.example.com" in out
+    names = {c.metadata.name for c in core.list_namespaced_config_map("shop-dev").items}
+    assert "extra" not in names
