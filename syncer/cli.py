@@ -14,13 +14,20 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from syncer import __version__, hooks, keys, output
-from syncer.blobstore.local import LocalBlobStore
+from syncer.backends import (
+    Backends,
+    open_backends,
+    publisher_key,
+    select_profile,
+    work_tree_config,
+)
+from syncer.blobstore import BlobStore
 from syncer.bundle import unpack
 from syncer.cluster import connect
-from syncer.config import CONFIG_FILE, Home, parse_config
+from syncer.config import CONFIG_FILE, Home, RepoConfig, parse_config
 from syncer.errors import ConfigError, SyncerError
 from syncer.gitsource import open_repo
-from syncer.ledger.local import LocalLedger
+from syncer.ledger import Ledger
 from syncer.logs import configure_logging
 from syncer.model import Release
 from syncer.publish import PublishOptions, publish
@@ -66,6 +73,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--home", type=Path, help="local state: keys, blob store, ledger "
                         "(default $SYNCER_HOME or ~/.syncer)")
+    parser.add_argument("--profile", help="backends to use: local (embedded, the default), "
+                        "testnet, mainnet, or one defined in syncer.yaml or "
+                        "$SYNCER_HOME/profiles.yaml (default $SYNCER_PROFILE, else "
+                        "syncer.yaml's profile, else local)")
     parser.add_argument("-v", "--verbose", action="store_true", help="log each step")
     parser.add_argument("--log-format", choices=("text", "json"), default="text",
                         help="log line format on stderr (json for in-cluster use)")
@@ -117,14 +128,14 @@ def _init(args: argparse.Namespace) -> int:
         print(f"wrote {config_path}")
     config = parse_config(config_path.read_bytes(), where=str(config_path))
     key = _ensure_key(home)
-    ledger = LocalLedger(home.ledger)
+    ledger = _backends(args, repo=config).ledger
     known = set(ledger.channels())
     for name in sorted(config.channels):
         if name in known:
             print(f"channel {name}: already registered")
             continue
         ledger.register_channel(name, admin=key, publishers=[key.public_key])
-        print(f"channel {name}: registered in {home.ledger} (publisher {key.address})")
+        print(f"channel {name}: registered (admin and publisher {key.address})")
     return 0
 
 
@@ -192,8 +203,10 @@ def _publish(args: argparse.Namespace) -> int:
         branch = repo.active_branch.name
     options = PublishOptions(rev=args.commit, channels=tuple(args.channel), branch=branch,
                              allow_empty=args.allow_empty)
-    results = publish(repo, key=keys.load(home.key_file), blobs=LocalBlobStore(home.blobs),
-                      ledger=LocalLedger(home.ledger), options=options)
+    backends = _backends(args, repo=work_tree_config(Path(repo.working_dir) / CONFIG_FILE))
+    key = publisher_key(backends.profile, home=home)
+    results = publish(repo, key=key, blobs=backends.blobs, ledger=backends.ledger,
+                      options=options)
     for result in results:
         rel = result.release
         if result.created:
@@ -235,9 +248,9 @@ def _diff_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 
 def _sync(args: argparse.Namespace) -> int:
-    home = _home(args)
-    release = _pick_release(args, home)
-    loaded = load(release, blobs=LocalBlobStore(home.blobs))
+    backends = _backends(args)
+    release = _pick_release(args, backends.ledger)
+    loaded = load(release, blobs=backends.blobs)
     reconciler = _reconciler(args, dry_run=args.dry_run)
     observed = reconciler.observe(loaded)
     print(output.release_line(release))
@@ -249,9 +262,9 @@ def _sync(args: argparse.Namespace) -> int:
 
 
 def _diff(args: argparse.Namespace) -> int:
-    home = _home(args)
-    release = _pick_release(args, home)
-    loaded = load(release, blobs=LocalBlobStore(home.blobs))
+    backends = _backends(args)
+    release = _pick_release(args, backends.ledger)
+    loaded = load(release, blobs=backends.blobs)
     reconciler = _reconciler(args, dry_run=True)
     diffs = reconciler.diff(reconciler.observe(loaded))
     for item in diffs:
@@ -279,17 +292,15 @@ def _history_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _history(args: argparse.Namespace) -> int:
-    home = _home(args)
-    ledger = LocalLedger(home.ledger)
-    releases = ledger.history(_pick_channel(args, ledger))
-    blobs = LocalBlobStore(home.blobs)
-    rows = [_history_row(r, blobs) for r in releases]
+    backends = _backends(args)
+    releases = backends.ledger.history(_pick_channel(args, backends.ledger))
+    rows = [_history_row(r, backends.blobs) for r in releases]
     for line in output.history_table(rows):
         print(line)
     return 0
 
 
-def _history_row(release: Release, blobs: LocalBlobStore) -> output.HistoryRow:
+def _history_row(release: Release, blobs: BlobStore) -> output.HistoryRow:
     try:
         data = blobs.get(release.blob_id, sha256=release.sha256)
         return output.HistoryRow(release, unpack(data).manifest)
@@ -309,10 +320,9 @@ def _show_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 
 def _show(args: argparse.Namespace) -> int:
-    home = _home(args)
-    ledger = LocalLedger(home.ledger)
-    release = ledger.release(_pick_channel(args, ledger), args.seq)
-    loaded = load(release, blobs=LocalBlobStore(home.blobs))
+    backends = _backends(args)
+    release = backends.ledger.release(_pick_channel(args, backends.ledger), args.seq)
+    loaded = load(release, blobs=backends.blobs)
     print(f"# {output.release_line(release)}")
     sys.stdout.write(output.manifests(loaded.objects))
     return 0
@@ -324,8 +334,15 @@ def _home(args: argparse.Namespace) -> Home:
     return Home(args.home) if args.home else Home()
 
 
-def _pick_release(args: argparse.Namespace, home: Home) -> Release:
-    ledger = LocalLedger(home.ledger)
+def _backends(args: argparse.Namespace, *, repo: RepoConfig | None = None) -> Backends:
+    """The backends of the chosen profile, reading profiles from `repo` (default:
+    ./syncer.yaml when the command runs in an app repository)."""
+    home = _home(args)
+    config = repo or work_tree_config()
+    return open_backends(select_profile(args.profile, home=home, repo=config), home=home)
+
+
+def _pick_release(args: argparse.Namespace, ledger: Ledger) -> Release:
     channel = _pick_channel(args, ledger)
     if args.seq is not None:
         return ledger.release(channel, args.seq)
@@ -335,7 +352,7 @@ def _pick_release(args: argparse.Namespace, home: Home) -> Release:
     return head
 
 
-def _pick_channel(args: argparse.Namespace, ledger: LocalLedger) -> str:
+def _pick_channel(args: argparse.Namespace, ledger: Ledger) -> str:
     if args.channel:
         return str(args.channel)
     local = Path(CONFIG_FILE)

@@ -34,6 +34,7 @@ __all__ = [
     "Home",
     "RepoConfig",
     "check_channel_name",
+    "merge_values",
     "parse_config",
 ]
 
@@ -41,7 +42,7 @@ CONFIG_FILE = "syncer.yaml"
 DEFAULT_SOURCES = ("templates", "values", "policies")
 _LABEL_VALUE = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 _NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
-_TOP_KEYS = {"version", "sources", "templates", "channels"}
+_TOP_KEYS = {"version", "sources", "templates", "channels", "profile", "profiles"}
 _CHANNEL_KEYS = {"branch", "namespace", "values"}
 
 
@@ -62,6 +63,8 @@ class RepoConfig:
     channels: Mapping[str, ChannelConfig]
     sources: tuple[str, ...] = DEFAULT_SOURCES
     templates: str = "templates"
+    profile: str | None = None
+    profiles: Mapping[str, Any] = field(default_factory=dict)
 
     def channel(self, name: str | None) -> ChannelConfig:
         """The named channel, or the only one when no name is given."""
@@ -106,7 +109,15 @@ def parse_config(text: str | bytes, *, where: str = CONFIG_FILE) -> RepoConfig:
         channels=_channels(data.get("channels"), where),
         sources=_paths(data.get("sources", list(DEFAULT_SOURCES)), f"{where}: sources"),
         templates=_path(data.get("templates", "templates"), f"{where}: templates"),
+        profile=_optional_name(data.get("profile"), f"{where}: profile"),
+        profiles=data.get("profiles") or {},
     )
+
+
+def _optional_name(raw: Any, where: str) -> str | None:
+    if raw is None or (isinstance(raw, str) and raw):
+        return raw
+    raise ConfigError(f"{raw!r} is not a profile name", where=where)
 
 
 def _channels(raw: Any, where: str) -> dict[str, ChannelConfig]:
@@ -174,3 +185,14 @@ class Home:
     @property
     def ledger(self) -> Path:
         return self.root / "ledger.sqlite"
+
+
+def merge_values(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """Deep merge of mappings; anything else in `over` replaces what `base` had."""
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = merge_values(out[key], value)
+        else:
+            out[key] = value
+    return out

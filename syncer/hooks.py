@@ -11,13 +11,12 @@ from typing import TextIO
 
 import git
 
-from syncer import keys, output
-from syncer.blobstore.local import LocalBlobStore
-from syncer.config import CONFIG_FILE, Home, parse_config
-from syncer.errors import ConfigError, GitError
+from syncer import output
+from syncer.backends import open_backends, publisher_key, select_profile
+from syncer.config import CONFIG_FILE, Home, RepoConfig, parse_config
+from syncer.errors import GitError
 from syncer.gitsource import open_repo, read_commit
-from syncer.ledger.local import LocalLedger
-from syncer.publish import PublishOptions, publish, target_channels
+from syncer.publish import PublishOptions, publish
 
 __all__ = ["add_parser", "pushed_branches"]
 
@@ -84,26 +83,24 @@ def _pre_push(args: argparse.Namespace) -> int:
     home = Home(args.home) if args.home else Home()
     repo = open_repo(Path("."))
     for branch, commit in pushed_branches(sys.stdin):
-        if not _followed(repo, commit, branch):
+        config = _commit_config(repo, commit)
+        if config is None or not config.channels_for_branch(branch):
             continue
-        options = PublishOptions(rev=commit, branch=branch)
-        results = publish(repo, key=keys.load(home.key_file), blobs=LocalBlobStore(home.blobs),
-                          ledger=LocalLedger(home.ledger), options=options)
+        profile = select_profile(args.profile, home=home, repo=config)
+        backends = open_backends(profile, home=home)
+        results = publish(repo, key=publisher_key(profile, home=home), blobs=backends.blobs,
+                          ledger=backends.ledger,
+                          options=PublishOptions(rev=commit, branch=branch))
         for result in results:
             verb = "published" if result.created else "already published:"
             print(f"syncer: {verb} {output.release_line(result.release)}", file=sys.stderr)
     return 0
 
 
-def _followed(repo: git.Repo, commit: str, branch: str) -> bool:
-    """Whether the commit's own syncer.yaml has a channel following `branch`."""
+def _commit_config(repo: git.Repo, commit: str) -> RepoConfig | None:
+    """The commit's own syncer.yaml; None when the commit has none."""
     try:
         _, files = read_commit(repo, commit, sources=())
     except GitError:
-        return False
-    config = parse_config(files[CONFIG_FILE], where=f"{CONFIG_FILE} at {commit[:12]}")
-    try:
-        target_channels(config, PublishOptions(branch=branch))
-    except ConfigError:
-        return False
-    return True
+        return None
+    return parse_config(files[CONFIG_FILE], where=f"{CONFIG_FILE} at {commit[:12]}")

@@ -20,11 +20,11 @@ import jinja2
 import yaml
 from jinja2.sandbox import SandboxedEnvironment
 
-from syncer.config import ChannelConfig, RepoConfig
+from syncer.config import ChannelConfig, RepoConfig, merge_values
 from syncer.errors import RenderError
 from syncer.model import Obj, ObjectRef
 
-__all__ = ["RenderContext", "load_values", "merge_values", "render", "render_channel"]
+__all__ = ["RenderContext", "load_values", "render", "render_channel"]
 
 _MANIFEST_SUFFIXES = (".yaml", ".yml")
 
@@ -51,17 +51,6 @@ def load_values(files: Mapping[str, bytes], paths: Sequence[str]) -> dict[str, A
             raise RenderError("values must be a mapping at the top level", where=path)
         merged = merge_values(merged, data)
     return merged
-
-
-def merge_values(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
-    """Deep merge of mappings; anything else in `over` replaces what `base` had."""
-    out = dict(base)
-    for key, value in over.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = merge_values(out[key], value)
-        else:
-            out[key] = value
-    return out
 
 
 def render(files: Mapping[str, bytes], *, templates: str, context: RenderContext) -> list[Obj]:

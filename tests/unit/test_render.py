@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from syncer.config import parse_config
+from syncer.config import merge_values, parse_config
 from syncer.errors import RenderError
-from syncer.render import RenderContext, load_values, merge_values, render, render_channel
+from syncer.render import RenderContext, load_values, render, render_channel
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "shop"
 CTX = RenderContext("demo", "demo-ns", {"name": "web", "port": 80})

@@ -1,0 +1,88 @@
+"""Open the blob store, the ledger and the publisher key that a profile names."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from syncer import keys
+from syncer.blobstore import BlobStore
+from syncer.blobstore.local import LocalBlobStore
+from syncer.config import CONFIG_FILE, Home, RepoConfig, parse_config
+from syncer.errors import ConfigError
+from syncer.ledger import Ledger
+from syncer.ledger.local import LocalLedger
+from syncer.profiles import Profile, choose, parse_profiles, read_profiles_file
+
+__all__ = ["KEY_ENV", "Backends", "open_backends", "publisher_key", "select_profile"]
+
+KEY_ENV = "SYNCER_KEY"
+"""An environment variable that may hold the publisher key as a `suiprivkey1…` string."""
+
+
+@dataclass(frozen=True)
+class Backends:
+    profile: Profile
+    blobs: BlobStore
+    ledger: Ledger
+
+
+def select_profile(name: str | None, *, home: Home, repo: RepoConfig | None = None,
+                   where: str = CONFIG_FILE) -> Profile:
+    """The profile chosen by flag/env/syncer.yaml, with every definition layered in."""
+    layers = [read_profiles_file(home.root / "profiles.yaml")]
+    default = None
+    if repo is not None:
+        layers.append(parse_profiles(repo.profiles, where=where))
+        default = repo.profile
+    return choose(name, layers=layers, default=default)
+
+
+def work_tree_config(path: Path = Path(CONFIG_FILE)) -> RepoConfig | None:
+    """./syncer.yaml when the command runs inside an app repository."""
+    return parse_config(path.read_bytes(), where=str(path)) if path.exists() else None
+
+
+def open_backends(profile: Profile, *, home: Home) -> Backends:
+    return Backends(profile, _blobstore(profile, home), _ledger(profile, home))
+
+
+def publisher_key(profile: Profile, *, home: Home) -> keys.Keypair:
+    """$SYNCER_KEY, else the profile's `ledger.key_file`, else $SYNCER_HOME/keys/publisher.key."""
+    secret = os.environ.get(KEY_ENV)
+    if secret:
+        return keys.from_suiprivkey(secret)
+    key_file = profile.setting("ledger", "key_file")
+    return keys.load(Path(str(key_file)).expanduser() if key_file else home.key_file)
+
+
+def _blobstore(profile: Profile, home: Home) -> BlobStore:
+    kind = profile.setting("blobstore", "kind")
+    if kind == "local":
+        return LocalBlobStore(home.blobs)
+    return _walrus(profile)
+
+
+def _ledger(profile: Profile, home: Home) -> Ledger:
+    kind = profile.setting("ledger", "kind")
+    if kind == "local":
+        return LocalLedger(home.ledger)
+    return _sui(profile)
+
+
+def _walrus(profile: Profile) -> BlobStore:
+    raise ConfigError("the walrus blob store is not wired yet",
+                      where=f"profile {profile.name}")
+
+
+def _sui(profile: Profile) -> Ledger:
+    raise ConfigError("the sui ledger is not wired yet", where=f"profile {profile.name}")
+
+
+def _required(profile: Profile, section: str, key: str) -> Any:
+    value = profile.setting(section, key)
+    if value in (None, "", [], {}):
+        raise ConfigError("is not set", where=f"profile {profile.name}: {section}.{key}")
+    return value
