@@ -29,6 +29,7 @@ class StoredBlob:
     blob_id: str
     sha256: str
     created: bool
+    end_epoch: int | None = None
 
 
 class BlobStore(Protocol):
