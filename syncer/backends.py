@@ -10,6 +10,7 @@ from typing import Any
 from syncer import keys
 from syncer.blobstore import BlobStore
 from syncer.blobstore.local import LocalBlobStore
+from syncer.blobstore.walrus import WalrusBlobStore, WalrusOptions
 from syncer.config import CONFIG_FILE, Home, RepoConfig, parse_config
 from syncer.errors import ConfigError
 from syncer.ledger import Ledger
@@ -72,13 +73,42 @@ def _ledger(profile: Profile, home: Home) -> Ledger:
     return _sui(profile)
 
 
+_WALRUS_KEYS = {"kind", "publisher", "aggregators", "epochs", "permanent", "send_object_to",
+                "token_env", "timeout", "read_deadline", "max_bytes"}
+
+
 def _walrus(profile: Profile) -> BlobStore:
-    raise ConfigError("the walrus blob store is not wired yet",
-                      where=f"profile {profile.name}")
+    """Walrus over HTTP; the publisher token comes from the environment variable that
+    `token_env` names, never from a file in the repository."""
+    settings = dict(profile.blobstore)
+    _only(profile, "blobstore", _WALRUS_KEYS)
+    aggregators = _required(profile, "blobstore", "aggregators")
+    if not isinstance(aggregators, list) or not all(isinstance(a, str) for a in aggregators):
+        raise ConfigError("must be a list of URLs",
+                          where=f"profile {profile.name}: blobstore.aggregators")
+    token_env = settings.pop("token_env", None)
+    extra = {k: settings[k] for k in ("epochs", "permanent", "send_object_to", "timeout",
+                                      "read_deadline", "max_bytes") if k in settings}
+    token = os.environ.get(str(token_env)) if token_env else None
+    try:
+        options = WalrusOptions(settings.get("publisher"), tuple(aggregators), token=token,
+                                **extra)
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"a setting has the wrong type ({e})",
+                          where=f"profile {profile.name}: blobstore") from e
+    return WalrusBlobStore(options)
 
 
 def _sui(profile: Profile) -> Ledger:
     raise ConfigError("the sui ledger is not wired yet", where=f"profile {profile.name}")
+
+
+def _only(profile: Profile, section: str, known: set[str]) -> None:
+    settings = profile.blobstore if section == "blobstore" else profile.ledger
+    unknown = sorted(set(settings) - known)
+    if unknown:
+        raise ConfigError(f"unknown setting {unknown[0]!r} (known: {', '.join(sorted(known))})",
+                          where=f"profile {profile.name}: {section}")
 
 
 def _required(profile: Profile, section: str, key: str) -> Any:

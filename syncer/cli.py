@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from syncer import __version__, hooks, keys, output
+from syncer import __version__, doctor, hooks, keys, output
 from syncer.backends import (
     Backends,
     open_backends,
@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(parser)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in (_init_parser, _publish_parser, _sync_parser, _diff_parser, _history_parser,
-                _show_parser, hooks.add_parser):
+                _show_parser, _doctor_parser, hooks.add_parser):
         add(sub)
     return parser
 
@@ -192,10 +192,15 @@ def _publish_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     p.add_argument("--branch", help="publish to the channels following this branch")
     p.add_argument("--allow-empty", action="store_true",
                    help="publish even if a channel renders no objects")
+    p.add_argument("--refresh", type=int, metavar="SEQ",
+                   help="instead of publishing, store release SEQ's bundle again (same bytes, "
+                   "same blob ID) so that Walrus keeps it for the configured epochs")
     p.set_defaults(handler=_publish)
 
 
 def _publish(args: argparse.Namespace) -> int:
+    if args.refresh is not None:
+        return _refresh(args)
     home = _home(args)
     repo = open_repo(args.repo)
     branch = args.branch
@@ -214,6 +219,18 @@ def _publish(args: argparse.Namespace) -> int:
         else:
             print(f"{rel.channel}: commit {rel.commit[:12]} is already release {rel.seq} "
                   "(nothing to do)")
+    return 0
+
+
+def _refresh(args: argparse.Namespace) -> int:
+    backends = _backends(args)
+    named = args.channel[0] if args.channel else os.environ.get("SYNCER_CHANNEL")
+    channel = _pick_channel(named, backends.ledger)
+    release = backends.ledger.release(channel, args.refresh)
+    data = backends.blobs.get(release.blob_id, sha256=release.sha256)
+    stored = backends.blobs.refresh(data, blob_id=release.blob_id)
+    until = f" until epoch {stored.end_epoch}" if stored.end_epoch is not None else ""
+    print(f"refreshed blob {stored.blob_id} of {output.release_line(release)}{until}")
     return 0
 
 
@@ -293,7 +310,7 @@ def _history_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _history(args: argparse.Namespace) -> int:
     backends = _backends(args)
-    releases = backends.ledger.history(_pick_channel(args, backends.ledger))
+    releases = backends.ledger.history(_pick_channel(args.channel, backends.ledger))
     rows = [_history_row(r, backends.blobs) for r in releases]
     for line in output.history_table(rows):
         print(line)
@@ -321,11 +338,37 @@ def _show_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 def _show(args: argparse.Namespace) -> int:
     backends = _backends(args)
-    release = backends.ledger.release(_pick_channel(args, backends.ledger), args.seq)
+    release = backends.ledger.release(_pick_channel(args.channel, backends.ledger), args.seq)
     loaded = load(release, blobs=backends.blobs)
     print(f"# {output.release_line(release)}")
     sys.stdout.write(output.manifests(loaded.objects))
     return 0
+
+
+# --- doctor ---------------------------------------------------------------------------------
+
+def _doctor_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("doctor", help="check that the profile's backends and key work",
+                       description="Check, without writing anything, that the publisher key "
+                       "loads and signs, that the ledger answers and every channel's history "
+                       "verifies, that each head release's bundle can be fetched and verifies, "
+                       "and with --cluster that the Kubernetes API answers. Exit 0 when "
+                       "everything is fine, 1 when there are warnings or errors.")
+    p.add_argument("--cluster", action="store_true", help="also check the cluster")
+    _cluster_args(p)
+    p.set_defaults(handler=_doctor)
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    home = _home(args)
+    backends = _backends(args)
+    cluster = connect(kubeconfig=args.kubeconfig, context=args.context) if args.cluster \
+        else None
+    findings = doctor.check_all(
+        backends, key=lambda: publisher_key(backends.profile, home=home), cluster=cluster)
+    for finding in findings:
+        print(finding)
+    return 0 if all(f.level is doctor.Level.OK for f in findings) else 1
 
 
 # --- shared -----------------------------------------------------------------------------------
@@ -343,7 +386,7 @@ def _backends(args: argparse.Namespace, *, repo: RepoConfig | None = None) -> Ba
 
 
 def _pick_release(args: argparse.Namespace, ledger: Ledger) -> Release:
-    channel = _pick_channel(args, ledger)
+    channel = _pick_channel(args.channel, ledger)
     if args.seq is not None:
         return ledger.release(channel, args.seq)
     head = ledger.head(channel)
@@ -352,9 +395,10 @@ def _pick_release(args: argparse.Namespace, ledger: Ledger) -> Release:
     return head
 
 
-def _pick_channel(args: argparse.Namespace, ledger: Ledger) -> str:
-    if args.channel:
-        return str(args.channel)
+def _pick_channel(name: str | None, ledger: Ledger) -> str:
+    """The named channel, else the only one of ./syncer.yaml, else the ledger's only one."""
+    if name:
+        return name
     local = Path(CONFIG_FILE)
     if local.exists():
         return parse_config(local.read_bytes(), where=str(local)).channel(None).name

@@ -41,6 +41,10 @@ class BlobStore(Protocol):
         """The verified bytes of `blob_id`; BlobIntegrityError if they do not match."""
         ...
 
+    def refresh(self, data: bytes, *, blob_id: str | None = None) -> StoredBlob:
+        """Store `data` again so that it lives longer (same blob ID); refuse other bytes."""
+        ...
+
 
 def blob_id_of(data: bytes) -> str:
     """The Walrus blob ID of `data`: base64url without padding of 32 bytes."""

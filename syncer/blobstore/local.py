@@ -10,7 +10,7 @@ from pathlib import Path
 
 from syncer.blobstore import StoredBlob, blob_id_of, verify_blob
 from syncer.bundle import sha256_hex
-from syncer.errors import BlobNotFoundError, BlobStoreError
+from syncer.errors import BlobIntegrityError, BlobNotFoundError, BlobStoreError
 
 __all__ = ["LocalBlobStore"]
 
@@ -38,6 +38,13 @@ class LocalBlobStore:
         self._write(path, data)
         log.info("blob stored", extra={"blob_id": blob_id, "bytes": len(data)})
         return StoredBlob(blob_id, sha, created=True)
+
+    def refresh(self, data: bytes, *, blob_id: str | None = None) -> StoredBlob:
+        """Local blobs never expire: this only stores them again if they went missing."""
+        if blob_id is not None and blob_id_of(data) != blob_id:
+            raise BlobIntegrityError("the bytes to refresh do not encode to this blob ID",
+                                     where=f"blob {blob_id}")
+        return self.put(data)
 
     def get(self, blob_id: str, *, sha256: str) -> bytes:
         path = self._path(blob_id)

@@ -212,3 +212,23 @@ def test_help_describes_every_command(capsys: pytest.CaptureFixture[str]) -> Non
         assert done.value.code == 0
         assert len(capsys.readouterr().out) > 200, command
     assert sys.executable
+
+
+def test_doctor_and_refresh_on_the_embedded_backends(
+        pushed: Path, home: Path, api: object, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "doctor", "--cluster")
+    assert code == 0, out
+    lines = out.splitlines()
+    assert lines[0].startswith("ok    profile local")
+    assert any(ln.startswith("ok    publisher key: 0x") for ln in lines)
+    assert any(ln.startswith("ok    channel shop-dev: 1 releases") for ln in lines)
+    assert any(ln.startswith("ok    release 1 of shop-dev: blob") for ln in lines)
+    assert any(ln.startswith("ok    cluster: answers") for ln in lines)
+    assert not any(ln.startswith("error") for ln in lines)
+    blob = next((home / "blobs").iterdir())
+    blob.unlink()
+    code, out, _ = run(capsys, "publish", "--refresh", "1")
+    assert code == 2  # the bytes are gone: nothing to store again
+    (home / "ledger.sqlite").write_bytes(b"not a database at all" * 10)
+    code, out, _ = run(capsys, "doctor")
+    assert code == 1 and "error ledger" in out

@@ -1,0 +1,109 @@
+"""The release pipeline with bundles on Walrus: push → hook → store on Walrus → sync.
+
+Walrus cannot run here, so a stand-in publisher and two aggregators
+(`syncer.testing.walrus`, following the OpenAPI documents in shared/specs/walrus and computing
+real blob IDs) serve the profile `walrus-here`, defined in $SYNCER_HOME/profiles.yaml. The
+ledger stays the embedded one; the cluster is the Kubernetes API stand-in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import kubernetes
+import pytest
+from helpers import commit_and_push, edit, run
+
+from syncer.testing.walrus import WalrusNetwork, WalrusServer
+
+Walrus = tuple[WalrusServer, WalrusServer, WalrusServer]
+
+
+@pytest.fixture
+def walrus(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Walrus]:
+    """A publisher and two aggregators of one Walrus network, named by a profile."""
+    network = WalrusNetwork()
+    with WalrusServer(network=network) as publisher, WalrusServer(network=network) as first, \
+            WalrusServer(network=network) as second:
+        home.mkdir(parents=True, exist_ok=True)
+        (home / "profiles.yaml").write_text(
+            "profiles:\n  walrus-here:\n"
+            f"    blobstore: {{kind: walrus, publisher: '{publisher.url}', epochs: 5,\n"
+            f"      aggregators: ['{first.url}', '{second.url}'], read_deadline: 10}}\n"
+            "    ledger: {kind: local}\n")
+        monkeypatch.setenv("SYNCER_PROFILE", "walrus-here")
+        yield publisher, first, second
+
+
+def test_flow_with_bundles_on_walrus(
+        walrus: Walrus, pushed: Path, home: Path, core: kubernetes.client.CoreV1Api,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    publisher, first, _ = walrus
+    assert not (home / "blobs").exists()
+    assert any(r.method == "PUT" for r in publisher.requests)
+    code, out, err = run(capsys, "sync")
+    assert code == 0, err
+    assert "4 created" in out
+    edit(pushed / "values" / "dev.yaml", "logLevel: info", "logLevel: debug")
+    commit_and_push(pushed, home, "Debug logging")
+    code, out, _ = run(capsys, "diff")
+    assert code == 1 and "+  LOG_LEVEL: debug" in out
+    assert run(capsys, "sync")[0] == 0
+    code, out, _ = run(capsys, "history")
+    assert code == 0 and "Grace Hopper" in out and "Ada Lovelace" in out
+    assert first.reads()
+
+
+def test_one_aggregator_serving_altered_bytes_is_skipped(
+        walrus: Walrus, pushed: Path, core: kubernetes.client.CoreV1Api,
+        capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> None:
+    _, first, _ = walrus
+    first.faults.corrupt = True
+    code, out, err = run(capsys, "sync")
+    assert code == 0, err
+    assert "4 created" in out
+    assert any(first.url in str(vars(r).get("aggregator", "")) for r in caplog.records)
+
+
+def test_all_aggregators_altered_refuses_the_release_and_changes_nothing(
+        walrus: Walrus, pushed: Path, home: Path, core: kubernetes.client.CoreV1Api,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    _, first, second = walrus
+    assert run(capsys, "sync")[0] == 0
+    before = core.read_namespaced_config_map("shop-config", "shop-dev").metadata \
+        .resource_version
+    edit(pushed / "values" / "dev.yaml", "logLevel: info", "logLevel: debug")
+    commit_and_push(pushed, home, "Debug logging")
+    first.faults.corrupt = second.faults.corrupt = True
+    code, _, err = run(capsys, "sync")
+    errors = [line for line in err.splitlines() if line.startswith("syncer: error: ")]
+    assert code == 2 and len(errors) == 1
+    assert first.url in errors[0] and second.url in errors[0]
+    after = core.read_namespaced_config_map("shop-config", "shop-dev")
+    assert after.metadata.resource_version == before and after.data["LOG_LEVEL"] == "info"
+
+
+def test_refresh_stores_the_same_bytes_for_longer(
+        walrus: Walrus, pushed: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    publisher, _, _ = walrus
+    publisher.epoch += 3
+    code, out, err = run(capsys, "publish", "--refresh", "1")
+    assert code == 0, err
+    assert "refreshed blob" in out and "release 1 of shop-dev" in out
+    assert f"until epoch {publisher.epoch + 5}" in out
+    code, out, _ = run(capsys, "doctor")
+    assert code == 0, out
+    assert "release 1 of shop-dev: blob" in out and "fetched and verified" in out
+
+
+def test_bad_walrus_profile_is_one_line(home: Path, app_repo: Path,
+                                        monkeypatch: pytest.MonkeyPatch,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    home.mkdir(parents=True)
+    (home / "profiles.yaml").write_text(
+        "profiles:\n  broken:\n    blobstore: {kind: walrus, aggregators: [], epochs: 9}\n"
+        "    ledger: {kind: local}\n")
+    monkeypatch.chdir(app_repo)
+    code, _, err = run(capsys, "--profile", "broken", "history", "--channel", "shop-dev")
+    assert code == 2 and "profile broken: blobstore.aggregators: is not set" in err
