@@ -1,0 +1,166 @@
+"""A stand-in for Sui's GraphQL RPC service, for tests and the demo: this machine has no
+Sui network. It serves the public schema (`shared/specs/sui`, see `schema`) over HTTP on
+127.0.0.1, from a thread, so that pysui's `GqlProtocolClient`, whose constructor makes
+blocking requests, can talk to it from the test's own thread::
+
+    with SuiGraphQLServer() as sui:
+        registry, admin_cap = sui.create_registry("shop-prod", admin.address)
+        sui.fund(publisher.address)
+        ledger = SuiLedger(SuiOptions(sui.url, sui.package, {"shop-prod": registry}))
+
+What it does:
+
+* answers pysui 1.5.1's constructor (introspection, chain identifier, checkpoint, service
+  config, protocol config), and what `move_call` + `build_and_sign` ask: function signatures
+  (`object{asMovePackage{module{function}}}`), object summaries (`multiGetObjects`), the
+  epoch's reference gas price, gas coins (`objects(filter:{owner,type})`);
+* executes transactions (`executeTransaction`): decodes the BCS with pysui's
+  `TransactionData.deserialize`, verifies the Ed25519 signature against the sender, checks
+  owned inputs (owner, version, digest), shared inputs (initial version; the Clock only
+  immutably) and gas, then runs the `registry` module emulated in Python (`registry`), with
+  its abort codes and events; failures come back as Sui reports them
+  (`MoveAbort(MoveLocation { ... }, 3) in command 0`, `CommandArgumentError { arg_idx: 5,
+  kind: TypeMismatch }`), refusals as `ExecutionResult.errors`;
+* serves objects, owned objects by type, events by type / module / sender with paging (20
+  by default, 50 at most), transactions and effects, and the registry's tables as dynamic
+  fields (`address(address: <table>){dynamicField(name:{type:"u64",bcs})}`).
+
+Simplifications, each a difference from a real network:
+
+* one package (the registry's), one epoch, one checkpoint per transaction; only
+  `MoveCall`s to that package run (no coin splitting or transfers, no sponsors, no
+  multisig or zkLogin); only Ed25519 keys;
+* gas is not metered: every transaction costs the same fixed amount, and
+  `simulateTransaction` reports that cost without running anything;
+* BCS fields (`objectBcs`, `MoveValue.bcs`, `effectsBcs`, `eventBcs`) are null; values are
+  served as JSON only; `MoveType` has only `repr`;
+* set-up helpers (`create_registry`, `mint_publisher_cap`, `fund`) change the state without
+  a transaction and emit no events; publishing and approving always take a signed
+  transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from types import TracebackType
+from typing import Final
+
+from syncer.testing.sui.chain import GAS_COIN_TYPE, GENESIS_DIGEST, Chain, Owner, TxRecord
+from syncer.testing.sui.encoding import blake2b256, canonical
+from syncer.testing.sui.registry import RegistryModule, RegistryState
+from syncer.testing.sui.resolvers import Resolvers
+from syncer.testing.sui.schema import SchemaNotFoundError, load_schema, schema_dir
+from syncer.testing.sui.server import GraphQLHTTPServer
+
+__all__ = [
+    "DEFAULT_FUNDS",
+    "DEFAULT_PACKAGE",
+    "SchemaNotFoundError",
+    "SuiGraphQLServer",
+    "schema_dir",
+]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PACKAGE: Final = "0x" + blake2b256(b"syncer registry package").hex()
+DEFAULT_FUNDS: Final = 10_000_000_000  # 10 SUI in MIST
+
+
+class SuiGraphQLServer:
+    """The stand-in on host:port (port 0 picks a free port); `url` ends in `/graphql`."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, *,
+                 package: str = DEFAULT_PACKAGE, clock: Callable[[], int] | None = None) -> None:
+        self.chain = Chain(clock=clock)
+        self.module = RegistryModule(self.chain, canonical(package))
+        self.resolvers = Resolvers(self.chain, self.module)
+        self._httpd = GraphQLHTTPServer((host, port), load_schema(), self.resolvers.root)
+        self._thread: threading.Thread | None = None
+
+    @property
+    def package(self) -> str:
+        return self.module.package
+
+    @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://{self._httpd.server_address[0]!s}:{self.port}/graphql"
+
+    def start(self) -> None:
+        """Serve in a daemon thread."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,),
+                                            name="sui-graphql-stand-in", daemon=True)
+            self._thread.start()
+            log.info("Sui GraphQL stand-in listening", extra={"url": self.url})
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._httpd.server_close()
+
+    def __enter__(self) -> SuiGraphQLServer:
+        self.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.stop()
+
+    # --- set-up helpers: state without transactions ----------------------------------------
+
+    def fund(self, address: str, amount: int = DEFAULT_FUNDS) -> str:
+        """Give `address` a new SUI coin of `amount` MIST; the coin's ID."""
+        with self.chain.lock():
+            coin = self.chain.genesis_object(GAS_COIN_TYPE, Owner.of(address),
+                                             {"balance": str(amount)})
+            return coin.id
+
+    def create_registry(self, name: str, admin: str) -> tuple[str, str]:
+        """A shared Registry named `name` and its AdminCap owned by `admin`: both IDs."""
+        with self.chain.lock():
+            ids = [self.chain.mint_id() for _ in range(4)]
+            registry, _ = self.module.new_registry(name, object_id=ids[0],
+                                                   table_ids=(ids[1], ids[2]), version=1,
+                                                   tx=GENESIS_DIGEST)
+            self.chain.put(registry)
+            cap = self.module.new_cap("AdminCap", object_id=ids[3], registry=registry.id,
+                                      owner=admin, version=1, tx=GENESIS_DIGEST)
+            self.chain.put(cap)
+            return registry.id, cap.id
+
+    def mint_publisher_cap(self, registry_id: str, recipient: str) -> str:
+        """A PublisherCap of `registry_id`, listed and owned by `recipient`; its ID."""
+        with self.chain.lock():
+            state = self.module.states[canonical(registry_id)]
+            cap = self.module.new_cap("PublisherCap", object_id=self.chain.mint_id(),
+                                      registry=state.id, owner=recipient, version=1,
+                                      tx=GENESIS_DIGEST)
+            self.chain.put(cap)
+            state.publishers.append(cap.id)
+            self.module.render(state.id)
+            return cap.id
+
+    def set_approvers(self, registry_id: str, approvers: Sequence[str], threshold: int) -> None:
+        with self.chain.lock():
+            state = self.module.states[canonical(registry_id)]
+            state.approvers = [canonical(a) for a in approvers]
+            state.threshold = threshold
+            self.module.render(state.id)
+
+    def registry(self, registry_id: str) -> RegistryState:
+        """The Move state of a Registry (live: read it under `chain.lock()` if it moves)."""
+        return self.module.states[canonical(registry_id)]
+
+    @property
+    def transactions(self) -> list[TxRecord]:
+        """Every executed transaction, oldest first (refused ones are not executed)."""
+        with self.chain.lock():
+            return list(self.chain.transactions.values())

@@ -1,0 +1,74 @@
+"""`python -m syncer.testing.sui --registry shop-dev=ADMIN --publisher shop-dev=ADDRESS
+--fund ADDRESS`: run the Sui GraphQL stand-in in the foreground, set it up, print one JSON
+line (`url`, `package`, `registries`: channel → Registry ID) and serve until SIGTERM or
+SIGINT.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import signal
+import sys
+import threading
+from types import FrameType
+
+from syncer.testing.sui import SuiGraphQLServer
+
+__all__ = ["main"]
+
+
+def _pair(text: str) -> tuple[str, str]:
+    name, sep, address = text.partition("=")
+    if not sep or not name or not address:
+        raise argparse.ArgumentTypeError(f"expected NAME=ADDRESS, got {text!r}")
+    return name, address
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m syncer.testing.sui",
+                                     description="Run the Sui GraphQL stand-in.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    parser.add_argument("--registry", type=_pair, action="append", default=[],
+                        metavar="CHANNEL=ADMIN", help="a Registry and its admin's AdminCap")
+    parser.add_argument("--publisher", type=_pair, action="append", default=[],
+                        metavar="CHANNEL=ADDRESS", help="a listed PublisherCap for ADDRESS")
+    parser.add_argument("--fund", action="append", default=[], metavar="ADDRESS",
+                        help="a SUI coin for ADDRESS, to pay for gas")
+    parser.add_argument("--verbose", action="store_true")
+    return parser.parse_args(argv)
+
+
+def _set_up(server: SuiGraphQLServer, args: argparse.Namespace) -> dict[str, str]:
+    registries = {name: server.create_registry(name, admin)[0] for name, admin in args.registry}
+    for name, address in args.publisher:
+        server.mint_publisher_cap(registries[name], address)
+    for address in args.fund:
+        server.fund(address)
+    return registries
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stop = threading.Event()
+
+    def _on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    with SuiGraphQLServer(args.host, args.port) as server:
+        registries = _set_up(server, args)
+        print(json.dumps({"url": server.url, "package": server.package,
+                          "registries": registries}), flush=True)
+        while not stop.wait(0.5):
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
