@@ -15,6 +15,7 @@ from syncer.config import CONFIG_FILE, Home, RepoConfig, parse_config
 from syncer.errors import ConfigError
 from syncer.ledger import Ledger
 from syncer.ledger.local import LocalLedger
+from syncer.ledger.sui import SuiLedger, SuiOptions, key_from_keystore
 from syncer.profiles import Profile, choose, parse_profiles, read_profiles_file
 
 __all__ = ["KEY_ENV", "Backends", "open_backends", "publisher_key", "select_profile"]
@@ -51,10 +52,15 @@ def open_backends(profile: Profile, *, home: Home) -> Backends:
 
 
 def publisher_key(profile: Profile, *, home: Home) -> keys.Keypair:
-    """$SYNCER_KEY, else the profile's `ledger.key_file`, else $SYNCER_HOME/keys/publisher.key."""
+    """$SYNCER_KEY, else the profile's `ledger.key_file`, else the key of `ledger.address` in
+    the Sui keystore `ledger.keystore`, else $SYNCER_HOME/keys/publisher.key."""
     secret = os.environ.get(KEY_ENV)
     if secret:
         return keys.from_suiprivkey(secret)
+    keystore = profile.setting("ledger", "keystore")
+    if keystore:
+        address = str(_required(profile, "ledger", "address"))
+        return key_from_keystore(Path(str(keystore)).expanduser(), address)
     key_file = profile.setting("ledger", "key_file")
     return keys.load(Path(str(key_file)).expanduser() if key_file else home.key_file)
 
@@ -99,8 +105,28 @@ def _walrus(profile: Profile) -> BlobStore:
     return WalrusBlobStore(options)
 
 
+_SUI_KEYS = {"kind", "graphql", "package", "registries", "gas_budget", "timeout",
+             "key_file", "keystore", "address"}
+
+
 def _sui(profile: Profile) -> Ledger:
-    raise ConfigError("the sui ledger is not wired yet", where=f"profile {profile.name}")
+    """Sui over GraphQL, through pysui; registries map each channel to its Registry ID."""
+    _only(profile, "ledger", _SUI_KEYS)
+    registries = profile.setting("ledger", "registries") or {}
+    if not isinstance(registries, dict):
+        raise ConfigError("must map channel names to Registry object IDs",
+                          where=f"profile {profile.name}: ledger.registries")
+    try:
+        options = SuiOptions(
+            graphql_url=str(_required(profile, "ledger", "graphql")),
+            package=str(_required(profile, "ledger", "package")),
+            registries={str(k): str(v) for k, v in registries.items()},
+            gas_budget=profile.setting("ledger", "gas_budget"),
+            timeout_s=float(profile.setting("ledger", "timeout") or 60.0))
+        return SuiLedger(options)
+    except (TypeError, ValueError) as e:
+        raise ConfigError(f"a setting has the wrong type ({e})",
+                          where=f"profile {profile.name}: ledger") from e
 
 
 def _only(profile: Profile, section: str, known: set[str]) -> None:

@@ -28,8 +28,10 @@ from syncer.config import CONFIG_FILE, Home, RepoConfig, parse_config
 from syncer.errors import ConfigError, SyncerError
 from syncer.gitsource import open_repo
 from syncer.ledger import Ledger
+from syncer.ledger.sui import SuiLedger
 from syncer.logs import configure_logging
 from syncer.model import Release
+from syncer.profiles import remember_registry
 from syncer.publish import PublishOptions, publish
 from syncer.reconcile import Reconciler, SyncOptions, load
 
@@ -128,15 +130,27 @@ def _init(args: argparse.Namespace) -> int:
         print(f"wrote {config_path}")
     config = parse_config(config_path.read_bytes(), where=str(config_path))
     key = _ensure_key(home)
-    ledger = _backends(args, repo=config).ledger
-    known = set(ledger.channels())
+    backends = _backends(args, repo=config)
+    known = set(backends.ledger.channels())
     for name in sorted(config.channels):
         if name in known:
             print(f"channel {name}: already registered")
             continue
-        ledger.register_channel(name, admin=key, publishers=[key.public_key])
+        backends.ledger.register_channel(name, admin=key, publishers=[key.public_key])
         print(f"channel {name}: registered (admin and publisher {key.address})")
+        if isinstance(backends.ledger, SuiLedger):
+            _remember(home, backends, name)
     return 0
+
+
+def _remember(home: Home, backends: Backends, channel: str) -> None:
+    """On Sui a new channel is a new Registry object: keep its ID in $SYNCER_HOME."""
+    assert isinstance(backends.ledger, SuiLedger)
+    registry = backends.ledger.registry_id(channel)
+    path = home.root / "profiles.yaml"
+    remember_registry(path, profile=backends.profile.name, channel=channel, registry_id=registry)
+    print(f"channel {channel}: Registry {registry} recorded in {path} "
+          f"(profiles.{backends.profile.name}.ledger.registries)")
 
 
 def _default_channel(repo_dir: Path) -> str:

@@ -33,7 +33,8 @@ import yaml
 from syncer.config import merge_values
 from syncer.errors import ConfigError
 
-__all__ = ["BUILTIN", "Profile", "choose", "parse_profiles", "read_profiles_file"]
+__all__ = ["BUILTIN", "Profile", "choose", "parse_profiles", "read_profiles_file",
+           "remember_registry"]
 
 WALRUS_MAX_EPOCHS = 53
 """The most epochs ahead a blob can be stored for on Walrus Mainnet and Testnet."""
@@ -102,6 +103,16 @@ def read_profiles_file(path: Path) -> dict[str, dict[str, Any]]:
     if data is not None and not isinstance(data, dict):
         raise ConfigError("must be a mapping with a 'profiles' key", where=str(path))
     return parse_profiles((data or {}).get("profiles"), where=str(path))
+
+
+def remember_registry(path: Path, *, profile: str, channel: str, registry_id: str) -> None:
+    """Record a new channel's Registry ID in `path` (a profiles.yaml), keeping the rest."""
+    data = yaml.safe_load(path.read_text()) if path.exists() else None
+    data = data if isinstance(data, dict) else {}
+    spec = data.setdefault("profiles", {}).setdefault(profile, {})
+    spec.setdefault("ledger", {}).setdefault("registries", {})[channel] = registry_id
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
 
 
 def choose(name: str | None, *, layers: list[dict[str, dict[str, Any]]],
