@@ -1,9 +1,10 @@
 """`syncer doctor`: does this profile work from here? Each check gives findings; none writes.
 
-Checks: the publisher key loads and signs; the ledger answers and every channel's history
-verifies; the head release's bundle can be fetched and verifies; the cluster answers
-discovery (when asked to check it). Not yet: a warning when the head blob expires soon on
-Walrus (its end epoch and the current epoch live on Sui, not in the HTTP API).
+Checks: every configured Walrus and Sui endpoint answers; the publisher key loads and signs;
+the ledger answers and every channel's history verifies; the head release's bundle can be
+fetched and verifies; the cluster answers discovery (when asked to check it). Not yet: a
+warning when the head blob expires soon on Walrus (its end epoch and the current epoch live on
+Sui, not in the HTTP API).
 """
 
 from __future__ import annotations
@@ -11,15 +12,19 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
+
+import httpx
 
 from syncer import keys
 from syncer.backends import Backends
 from syncer.blobstore import BlobStore
 from syncer.bundle import unpack
 from syncer.cluster import Cluster
-from syncer.errors import SyncerError
+from syncer.errors import SyncerError, cut
 from syncer.ledger import Ledger
 from syncer.model import Release
+from syncer.profiles import Profile
 
 __all__ = ["Finding", "Level", "check_all"]
 
@@ -46,7 +51,7 @@ KeyLoader = Callable[[], keys.Keypair]
 def check_all(backends: Backends, *, key: KeyLoader,
               cluster: Cluster | None = None) -> list[Finding]:
     """Every finding, in the order the checks ran."""
-    findings = [_profile(backends), *_key(key)]
+    findings = [_profile(backends), *_endpoints(backends.profile), *_key(key)]
     heads = list(_ledger(backends.ledger, findings))
     for release in heads:
         findings.extend(_blob(backends.blobs, release))
@@ -60,6 +65,35 @@ def _profile(backends: Backends) -> Finding:
     kinds = f"blob store {profile.setting('blobstore', 'kind')}, " \
             f"ledger {profile.setting('ledger', 'kind')}"
     return Finding(Level.OK, f"profile {profile.name}", kinds)
+
+
+def _endpoints(profile: Profile, *, timeout: float = 10.0) -> Iterator[Finding]:
+    """Each configured Walrus and Sui endpoint answers HTTP (Sui: a GraphQL query)."""
+    walrus = [profile.setting("blobstore", "publisher"),
+              *(profile.setting("blobstore", "aggregators") or [])]
+    for url in [str(u) for u in walrus if u]:
+        yield _answers(f"walrus {url}", partial(_http_status, f"{url}/v1/api", timeout))
+    graphql = profile.setting("ledger", "graphql")
+    if graphql:
+        yield _answers(f"sui {graphql}", lambda: _chain_identifier(str(graphql), timeout))
+
+
+def _answers(subject: str, probe: Callable[[], object]) -> Finding:
+    try:
+        answer = probe()
+    except (httpx.HTTPError, ValueError, KeyError, TypeError) as e:
+        return Finding(Level.ERROR, subject, f"does not answer: {cut(str(e), 160)}")
+    return Finding(Level.OK, subject, f"answers ({answer})")
+
+
+def _http_status(url: str, timeout: float) -> str:
+    return f"HTTP {httpx.get(url, timeout=timeout).status_code}"
+
+
+def _chain_identifier(url: str, timeout: float) -> str:
+    reply = httpx.post(url, json={"query": "{ chainIdentifier }"}, timeout=timeout)
+    reply.raise_for_status()
+    return f"chain {reply.json()['data']['chainIdentifier']}"
 
 
 def _key(load: KeyLoader) -> Iterator[Finding]:

@@ -8,6 +8,7 @@ ledger stays the embedded one; the cluster is the Kubernetes API stand-in.
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -107,3 +108,19 @@ def test_bad_walrus_profile_is_one_line(home: Path, app_repo: Path,
     monkeypatch.chdir(app_repo)
     code, _, err = run(capsys, "--profile", "broken", "history", "--channel", "shop-dev")
     assert code == 2 and "profile broken: blobstore.aggregators: is not set" in err
+
+
+def test_doctor_reports_each_endpoint(walrus: Walrus, pushed: Path, home: Path,
+                                      capsys: pytest.CaptureFixture[str]) -> None:
+    publisher, first, second = walrus
+    code, out, _ = run(capsys, "doctor")
+    assert code == 0, out
+    for server in (publisher, first, second):
+        assert f"ok    walrus {server.url}: answers" in out
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    profiles = (home / "profiles.yaml").read_text().replace(second.url, dead)
+    (home / "profiles.yaml").write_text(profiles)
+    code, out, _ = run(capsys, "doctor")
+    assert code == 1 and f"error walrus {dead}: does not answer" in out
