@@ -17,7 +17,10 @@ import kubernetes
 import pytest
 from helpers import commit_and_push, edit, git, run
 
+from syncer import keys
+from syncer.blobstore import blob_id_of
 from syncer.cli import main
+from syncer.ledger.local import LocalLedger
 
 
 def test_push_sync_change_diff_sync_history(
@@ -232,3 +235,23 @@ def test_doctor_and_refresh_on_the_embedded_backends(
     (home / "ledger.sqlite").write_bytes(b"not a database at all" * 10)
     code, out, _ = run(capsys, "doctor")
     assert code == 1 and "error ledger" in out
+
+
+def test_release_whose_blob_id_does_not_match_its_bytes_is_refused(
+        pushed: Path, home: Path, core: kubernetes.client.CoreV1Api,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "sync")[0] == 0
+    before = core.read_namespaced_config_map("shop-config", "shop-dev").metadata \
+        .resource_version
+    ledger = LocalLedger(home / "ledger.sqlite")
+    head = ledger.head("shop-dev")
+    assert head is not None
+    bundle = (home / "blobs" / head.blob_id).read_bytes()
+    forged_id = blob_id_of(b"some other bytes")
+    (home / "blobs" / forged_id).write_bytes(bundle)  # right SHA-256, wrong blob ID
+    ledger.publish("shop-dev", blob_id=forged_id, sha256=head.sha256, commit="e" * 40,
+                   key=keys.load(home / "keys" / "publisher.key"))
+    code, _, err = run(capsys, "sync")
+    assert code == 2 and f"blob {forged_id}: the bytes do not encode to this blob ID" in err
+    after = core.read_namespaced_config_map("shop-config", "shop-dev").metadata.resource_version
+    assert after == before
