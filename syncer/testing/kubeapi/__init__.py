@@ -56,13 +56,11 @@ Simplifications, each a difference from a real cluster:
 from __future__ import annotations
 
 import json
-import logging
-import threading
 from pathlib import Path
-from types import TracebackType
 
 import yaml
 
+from syncer.testing._http import BackgroundServer
 from syncer.testing.kubeapi import controllers
 from syncer.testing.kubeapi.catalog import BUILTIN_TYPES
 from syncer.testing.kubeapi.handler import ApiHTTPServer
@@ -71,12 +69,11 @@ from syncer.testing.kubeapi.writes import Target, WriteRequest, create
 
 __all__ = ["SEED_NAMESPACES", "KubeApiServer"]
 
-logger = logging.getLogger(__name__)
 
 SEED_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
 
 
-class KubeApiServer:
+class KubeApiServer(BackgroundServer):
     """A kube-apiserver stand-in on host:port (port 0 picks a free port)."""
 
     def __init__(
@@ -85,9 +82,8 @@ class KubeApiServer:
         self.state = ApiState(deployments_ready=deployments_ready)
         controllers.install(self.state)
         self._seed()
-        self._httpd = ApiHTTPServer((host, port), self.state)
+        super().__init__(ApiHTTPServer((host, port), self.state))
         self.state.address = f"{host}:{self.port}"
-        self._thread: threading.Thread | None = None
 
     def _seed(self) -> None:
         namespaces = next(t for t in BUILTIN_TYPES if t.plural == "namespaces")
@@ -98,45 +94,10 @@ class KubeApiServer:
             create(self.state, request)
         self.state.store.start_history()
 
-    @property
-    def port(self) -> int:
-        return int(self._httpd.server_address[1])
+    name = "kube-apiserver stand-in"
 
-    @property
-    def url(self) -> str:
-        host = str(self._httpd.server_address[0])
-        return f"http://{host}:{self.port}"
-
-    def start(self) -> None:
-        """Serve in a daemon thread."""
-        if self._thread is not None:
-            return
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,),
-                                        name="kube-apiserver-stand-in", daemon=True)
-        self._thread.start()
-        logger.info("kube-apiserver stand-in listening on %s", self.url)
-
-    def stop(self) -> None:
-        """End every watch, close every connection, stop serving."""
-        self.state.store.stop()
-        if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._httpd.close_connections()
-        self._httpd.server_close()
-
-    def __enter__(self) -> KubeApiServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
+    def _before_stop(self) -> None:
+        self.state.store.stop()  # ends every watch
 
     def write_kubeconfig(self, path: Path, *, namespace: str = "default") -> Path:
         """Write a kubeconfig whose current context reaches this server over plain HTTP."""

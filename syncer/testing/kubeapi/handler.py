@@ -7,15 +7,12 @@ plain-text `404 page not found`.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
-import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from syncer.testing._http import TrackedHandler, TrackingHTTPServer
 from syncer.testing.kubeapi.api import Reply, Request, WatchReply, serve
 from syncer.testing.kubeapi.errors import ApiError, PageNotFound, status_body
 from syncer.testing.kubeapi.state import ApiState
@@ -31,50 +28,14 @@ def _dump(body: Any) -> bytes:
     return (json.dumps(body, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
 
 
-class ApiHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
+class ApiHTTPServer(TrackingHTTPServer):
     def __init__(self, address: tuple[str, int], state: ApiState) -> None:
         super().__init__(address, Handler)
         self.state = state
-        self._connections: set[socket.socket] = set()
-        self._lock = threading.Lock()
-
-    def track(self, connection: socket.socket, *, active: bool) -> None:
-        with self._lock:
-            if active:
-                self._connections.add(connection)
-            else:
-                self._connections.discard(connection)
-
-    def close_connections(self) -> None:
-        """Cut every open connection (idle keep-alives, watches) so their threads end."""
-        with self._lock:
-            connections = list(self._connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
 
 
-class Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class Handler(TrackedHandler):
     server: ApiHTTPServer
-
-    def setup(self) -> None:
-        super().setup()
-        # Headers and body go out in two writes: without this, Nagle's algorithm and the
-        # client's delayed ACK add ~40 ms to every answer.
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.server.track(self.connection, active=True)
-
-    def finish(self) -> None:
-        self.server.track(self.connection, active=False)
-        with contextlib.suppress(OSError):
-            super().finish()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        logger.debug("%s " + format, self.address_string(), *args)
 
     def do_GET(self) -> None:
         self._handle()

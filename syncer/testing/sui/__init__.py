@@ -41,12 +41,10 @@ Simplifications, each a difference from a real network:
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Callable, Sequence
-from types import TracebackType
 from typing import Final
 
+from syncer.testing._http import BackgroundServer
 from syncer.testing.sui.chain import GAS_COIN_TYPE, GENESIS_DIGEST, Chain, Owner, TxRecord
 from syncer.testing.sui.encoding import blake2b256, canonical
 from syncer.testing.sui.registry import RegistryModule, RegistryState
@@ -62,13 +60,12 @@ __all__ = [
     "schema_dir",
 ]
 
-log = logging.getLogger(__name__)
 
 DEFAULT_PACKAGE: Final = "0x" + blake2b256(b"syncer registry package").hex()
 DEFAULT_FUNDS: Final = 10_000_000_000  # 10 SUI in MIST
 
 
-class SuiGraphQLServer:
+class SuiGraphQLServer(BackgroundServer):
     """The stand-in on host:port (port 0 picks a free port); `url` ends in `/graphql`."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, *,
@@ -76,43 +73,14 @@ class SuiGraphQLServer:
         self.chain = Chain(clock=clock)
         self.module = RegistryModule(self.chain, canonical(package))
         self.resolvers = Resolvers(self.chain, self.module)
-        self._httpd = GraphQLHTTPServer((host, port), load_schema(), self.resolvers.root)
-        self._thread: threading.Thread | None = None
+        super().__init__(GraphQLHTTPServer((host, port), load_schema(), self.resolvers.root))
 
     @property
     def package(self) -> str:
         return self.module.package
 
-    @property
-    def port(self) -> int:
-        return int(self._httpd.server_address[1])
-
-    @property
-    def url(self) -> str:
-        return f"http://{self._httpd.server_address[0]!s}:{self.port}/graphql"
-
-    def start(self) -> None:
-        """Serve in a daemon thread."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,),
-                                            name="sui-graphql-stand-in", daemon=True)
-            self._thread.start()
-            log.info("Sui GraphQL stand-in listening", extra={"url": self.url})
-
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._httpd.server_close()
-
-    def __enter__(self) -> SuiGraphQLServer:
-        self.start()
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 traceback: TracebackType | None) -> None:
-        self.stop()
+    name = "Sui GraphQL stand-in"
+    path = "/graphql"
 
     # --- set-up helpers: state without transactions ----------------------------------------
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
 
 import graphql
+
+from syncer.testing._http import TrackedHandler, TrackingHTTPServer
 
 __all__ = ["RPC_VERSION", "GraphQLHTTPServer"]
 
@@ -22,10 +23,7 @@ RPC_VERSION: Final = "1.62.0"
 _MAX_BODY: Final = 1024 * 1024
 
 
-class GraphQLHTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
+class GraphQLHTTPServer(TrackingHTTPServer):
     def __init__(self, address: tuple[str, int], schema: graphql.GraphQLSchema,
                  root: Callable[[], dict[str, Any]]) -> None:
         super().__init__(address, _Handler)
@@ -44,12 +42,8 @@ class GraphQLHTTPServer(ThreadingHTTPServer):
         return response
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(TrackedHandler):
     server: GraphQLHTTPServer
-
-    def log_message(self, format: str, *args: Any) -> None:
-        log.debug("%s " + format, self.address_string(), *args)
 
     def do_POST(self) -> None:
         if self.path.split("?")[0].rstrip("/") not in ("/graphql", ""):

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
-import logging
 import re
-import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from syncer.testing._http import BackgroundServer, TrackedHandler, TrackingHTTPServer
 from syncer.testing.walrus.network import StoreRequest, WalrusNetwork, cached_blob_id
 
 __all__ = ["RecordedRequest", "WalrusFaults", "WalrusServer"]
 
-logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_BLOB_SIZE = 64 * 1024 * 1024
 _BLOB_PATH = re.compile(r"^/v1/blobs/([^/]+)$")
@@ -85,45 +80,15 @@ def _json(body: Any) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode()
 
 
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
+class _HTTPServer(TrackingHTTPServer):
     def __init__(self, address: tuple[str, int], owner: WalrusServer) -> None:
         super().__init__(address, _Handler)
         self.owner = owner
         self.stopping = threading.Event()
-        self._connections: set[socket.socket] = set()
-        self._lock = threading.Lock()
-
-    def track(self, connection: socket.socket, *, active: bool) -> None:
-        with self._lock:
-            (self._connections.add if active else self._connections.discard)(connection)
-
-    def close_connections(self) -> None:
-        with self._lock:
-            connections = list(self._connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
+class _Handler(TrackedHandler):
     server: _HTTPServer
-
-    def setup(self) -> None:
-        super().setup()
-        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.server.track(self.connection, active=True)
-
-    def finish(self) -> None:
-        self.server.track(self.connection, active=False)
-        with contextlib.suppress(OSError):
-            super().finish()
-
-    def log_message(self, format: str, *args: Any) -> None:
-        logger.debug("%s " + format, self.address_string(), *args)
 
     def do_GET(self) -> None:
         self._handle(self._aggregator)
@@ -266,7 +231,7 @@ def _flag(query: dict[str, str], name: str) -> bool:
     return value == "true"
 
 
-class WalrusServer:
+class WalrusServer(BackgroundServer):
     """A Walrus publisher and aggregator stand-in on host:port (port 0 picks a free port).
 
     Several servers may share one `WalrusNetwork` to play several aggregators of the same
@@ -282,16 +247,8 @@ class WalrusServer:
         self.faults = WalrusFaults()
         self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
-        self._httpd = _HTTPServer((host, port), self)
-        self._thread: threading.Thread | None = None
-
-    @property
-    def port(self) -> int:
-        return int(self._httpd.server_address[1])
-
-    @property
-    def url(self) -> str:
-        return f"http://{self._httpd.server_address[0]!s}:{self.port}"
+        self._walrus_httpd = _HTTPServer((host, port), self)
+        super().__init__(self._walrus_httpd)
 
     @property
     def epoch(self) -> int:
@@ -323,28 +280,7 @@ class WalrusServer:
                 setattr(self.faults, knob, left - 1)
             return left > 0
 
-    def start(self) -> None:
-        """Serve in a daemon thread."""
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,),
-                                            name="walrus-stand-in", daemon=True)
-            self._thread.start()
-            logger.info("Walrus stand-in listening on %s", self.url)
+    name = "Walrus stand-in"
 
-    def stop(self) -> None:
-        """Wake delayed answers, close every connection, stop serving."""
-        self._httpd.stopping.set()
-        if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join(timeout=5)
-            self._thread = None
-        self._httpd.close_connections()
-        self._httpd.server_close()
-
-    def __enter__(self) -> WalrusServer:
-        self.start()
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 traceback: TracebackType | None) -> None:
-        self.stop()
+    def _before_stop(self) -> None:
+        self._walrus_httpd.stopping.set()  # wakes delayed answers

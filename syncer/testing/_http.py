@@ -1,0 +1,116 @@
+"""What every stand-in server shares: a threaded HTTP server that can cut its open
+connections (keep-alives, watches, delayed answers) on stop, a handler that keeps one, and
+the start/stop/context-manager life of a server serving from a daemon thread."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, Self
+
+__all__ = ["BackgroundServer", "TrackedHandler", "TrackingHTTPServer"]
+
+logger = logging.getLogger(__name__)
+
+
+class TrackingHTTPServer(ThreadingHTTPServer):
+    """A `ThreadingHTTPServer` that knows its open connections."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(address, handler)
+        self._connections: set[socket.socket] = set()
+        self._lock = threading.Lock()
+
+    def track(self, connection: socket.socket, *, active: bool) -> None:
+        with self._lock:
+            if active:
+                self._connections.add(connection)
+            else:
+                self._connections.discard(connection)
+
+    def close_connections(self) -> None:
+        """Cut every open connection so that the threads serving them end."""
+        with self._lock:
+            connections = list(self._connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
+
+class TrackedHandler(BaseHTTPRequestHandler):
+    """HTTP/1.1 keep-alive handler registered with its `TrackingHTTPServer`."""
+
+    protocol_version = "HTTP/1.1"
+    server: TrackingHTTPServer
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in two writes: without this, Nagle's algorithm and the
+        # client's delayed ACK add ~40 ms to every answer.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.server.track(self.connection, active=True)
+
+    def finish(self) -> None:
+        self.server.track(self.connection, active=False)
+        with contextlib.suppress(OSError):
+            super().finish()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        logging.getLogger(type(self).__module__).debug("%s " + format, self.address_string(),
+                                                       *args)
+
+
+class BackgroundServer:
+    """Serves `httpd` from a daemon thread; `start`/`stop` or `with`."""
+
+    name = "stand-in"
+    path = ""
+
+    def __init__(self, httpd: TrackingHTTPServer) -> None:
+        self._httpd = httpd
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        return int(self._httpd.server_address[1])
+
+    @property
+    def url(self) -> str:
+        return f"http://{self._httpd.server_address[0]!s}:{self.port}{self.path}"
+
+    def start(self) -> None:
+        """Serve in a daemon thread (a second call does nothing)."""
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,),
+                                        name=self.name, daemon=True)
+        self._thread.start()
+        logger.info("%s listening on %s", self.name, self.url)
+
+    def stop(self) -> None:
+        """Wake what waits, stop serving, cut every connection."""
+        self._before_stop()
+        if self._thread is not None:
+            self._httpd.shutdown()
+            self._thread.join(timeout=5)
+            self._thread = None
+        self._httpd.close_connections()
+        self._httpd.server_close()
+
+    def _before_stop(self) -> None:
+        """Subclasses end long-running answers here (watches, injected delays)."""
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        self.stop()
