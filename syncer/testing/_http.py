@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import signal
 import socket
 import threading
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from types import FrameType, TracebackType
 from typing import Any, Self
 
-__all__ = ["BackgroundServer", "TrackedHandler", "TrackingHTTPServer"]
+__all__ = ["BackgroundServer", "TrackedHandler", "TrackingHTTPServer", "serve_until_signalled"]
 
 logger = logging.getLogger(__name__)
 
@@ -114,3 +116,23 @@ class BackgroundServer:
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  traceback: TracebackType | None) -> None:
         self.stop()
+
+
+def serve_until_signalled(server: BackgroundServer, *, verbose: bool,
+                          ready: Callable[[], None]) -> int:
+    """The command-line life of a stand-in: serve, call `ready` (which prints what a caller
+    waits for), then run until SIGTERM or SIGINT."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stop = threading.Event()
+
+    def _on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    with server:
+        ready()
+        while not stop.wait(0.5):
+            pass
+    return 0

@@ -6,18 +6,14 @@ serve until SIGTERM or SIGINT.
 from __future__ import annotations
 
 import argparse
-import logging
-import signal
 import sys
-import threading
 from pathlib import Path
-from types import FrameType
 
+from syncer.testing._http import serve_until_signalled
 from syncer.testing.kubeapi import KubeApiServer
 
 __all__ = ["main"]
 
-logger = logging.getLogger(__name__)
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -35,25 +31,15 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    stop = threading.Event()
-
-    def _on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, _on_signal)
-    signal.signal(signal.SIGINT, _on_signal)
     server = KubeApiServer(args.host, args.port,
                            deployments_ready=not args.deployments_unavailable)
-    with server:
+
+    def ready() -> None:
         if args.kubeconfig is not None:
             server.write_kubeconfig(args.kubeconfig, namespace=args.namespace)
         print(f"kube-apiserver stand-in listening on {server.url}", flush=True)
-        while not stop.wait(0.5):
-            pass
-    return 0
 
+    return serve_until_signalled(server, verbose=args.verbose, ready=ready)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
-import signal
 import sys
-import threading
-from types import FrameType
 
+from syncer.testing._http import serve_until_signalled
 from syncer.testing.sui import SuiGraphQLServer
 
 __all__ = ["main"]
@@ -52,23 +49,14 @@ def _set_up(server: SuiGraphQLServer, args: argparse.Namespace) -> dict[str, str
 
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    stop = threading.Event()
+    server = SuiGraphQLServer(args.host, args.port)
 
-    def _on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, _on_signal)
-    signal.signal(signal.SIGINT, _on_signal)
-    with SuiGraphQLServer(args.host, args.port) as server:
+    def ready() -> None:
         registries = _set_up(server, args)
         print(json.dumps({"url": server.url, "package": server.package,
                           "registries": registries}), flush=True)
-        while not stop.wait(0.5):
-            pass
-    return 0
 
+    return serve_until_signalled(server, verbose=args.verbose, ready=ready)
 
 if __name__ == "__main__":
     sys.exit(main())
