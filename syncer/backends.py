@@ -15,12 +15,18 @@ from syncer.config import CONFIG_FILE, Home, RepoConfig, parse_config
 from syncer.errors import ConfigError
 from syncer.ledger import Ledger
 from syncer.ledger.local import LocalLedger
-from syncer.ledger.sui import SuiLedger, SuiOptions, key_from_keystore
+from syncer.ledger.sui import (
+    DEFAULT_KEY_ENV,
+    SuiLedger,
+    SuiOptions,
+    key_from_env,
+    key_from_keystore,
+)
 from syncer.profiles import Profile, choose, parse_profiles, read_profiles_file
 
 __all__ = ["KEY_ENV", "Backends", "open_backends", "publisher_key", "select_profile"]
 
-KEY_ENV = "SYNCER_KEY"
+KEY_ENV = DEFAULT_KEY_ENV
 """An environment variable that may hold the publisher key as a `suiprivkey1…` string."""
 
 
@@ -54,9 +60,8 @@ def open_backends(profile: Profile, *, home: Home) -> Backends:
 def publisher_key(profile: Profile, *, home: Home) -> keys.Keypair:
     """$SYNCER_KEY, else the profile's `ledger.key_file`, else the key of `ledger.address` in
     the Sui keystore `ledger.keystore`, else $SYNCER_HOME/keys/publisher.key."""
-    secret = os.environ.get(KEY_ENV)
-    if secret:
-        return keys.from_suiprivkey(secret)
+    if os.environ.get(KEY_ENV):
+        return key_from_env(KEY_ENV)
     keystore = profile.setting("ledger", "keystore")
     if keystore:
         address = str(_required(profile, "ledger", "address"))

@@ -25,7 +25,7 @@ from syncer.ledger._sui_codec import canonical_address
 
 __all__ = ["DEFAULT_KEY_ENV", "key_from_env", "key_from_keystore"]
 
-DEFAULT_KEY_ENV: Final = "SYNCER_SUI_PRIVATE_KEY"
+DEFAULT_KEY_ENV: Final = "SYNCER_KEY"  # the same variable for every profile (backends)
 _MAX_KEYSTORE: Final = 1024 * 1024
 _ENTRY_LEN: Final = 33
 

@@ -18,9 +18,9 @@ a holder of a listed `PublisherCap` can publish, seq is head + 1, history only g
   abort comes back as a `RuleViolationError` in words ("publisher cap revoked"); the key
   never appears in any message.
 - Channels: `register_channel` calls `create` and then `add_publisher` for each key; the new
-  Registry's ID is logged and kept (`registry_id`): put it in the configuration, since
-  `SuiOptions.registries` is where a later run finds it. `add_publisher` and
-  `revoke_publisher` need the channel's `AdminCap` in the admin key's account;
+  Registry's ID is logged and kept (`registry_id`); `syncer init` writes it into
+  $SYNCER_HOME/profiles.yaml, since `SuiOptions.registries` is where a later run finds it.
+  `add_publisher` and `revoke_publisher` need the channel's `AdminCap` in the admin key's account;
   `revoke_publisher` revokes every listed cap the key holds. `set_approvers`, `approve`
   and `approvals` handle approvals.
 - `publishers` are the addresses that hold the channel's listed caps now (a cap held by an
@@ -32,8 +32,7 @@ of Base64 `flag || private key`), `key_from_env` from an environment variable ho
 signs is added to it, in memory only, for the ledger's lifetime.
 
 Not done here: the package itself is published with the `sui` CLI (`sui client publish` in
-move/), and a Registry created by `register_channel` must be added to the configuration by
-hand; `SuiOptions.registries` is the only place the ledger learns channels from.
+move/); `SuiOptions.registries` is the only place the ledger learns channels from.
 """
 
 from __future__ import annotations

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from syncer.backends import select_profile
+from syncer import keys
+from syncer.backends import KEY_ENV, publisher_key, select_profile
 from syncer.config import Home, parse_config
 from syncer.errors import ConfigError
 from syncer.profiles import choose, parse_profiles, read_profiles_file
@@ -86,3 +87,13 @@ def test_bad_profiles_name_the_field(layers: list[dict[str, dict[str, object]]],
 def test_profile_shapes_checked(raw: object, words: str) -> None:
     with pytest.raises(ConfigError, match=words):
         parse_profiles(raw, where="syncer.yaml")
+
+
+def test_publisher_key_from_the_environment(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    key = keys.generate()
+    monkeypatch.setenv(KEY_ENV, key.to_suiprivkey())
+    assert publisher_key(choose("local", layers=[]), home=Home(tmp_path)).address == key.address
+    monkeypatch.setenv(KEY_ENV, "suiprivkey1nonsense")
+    with pytest.raises(ConfigError, match=r"^\$SYNCER_KEY: "):
+        publisher_key(choose("local", layers=[]), home=Home(tmp_path))
