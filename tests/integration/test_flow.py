@@ -20,6 +20,7 @@ from helpers import commit_and_push, edit, git, run
 from syncer import keys
 from syncer.blobstore import blob_id_of
 from syncer.cli import main
+from syncer.config import parse_config
 from syncer.ledger.local import LocalLedger
 
 
@@ -255,3 +256,20 @@ def test_release_whose_blob_id_does_not_match_its_bytes_is_refused(
     assert code == 2 and f"blob {forged_id}: the bytes do not encode to this blob ID" in err
     after = core.read_namespaced_config_map("shop-config", "shop-dev").metadata.resource_version
     assert after == before
+
+
+def test_init_writes_a_starter_config_in_a_new_repository(
+        tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    repo = tmp_path / "My_Web.App"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    monkeypatch.chdir(repo)
+    code, out, err = run(capsys, "init")
+    assert code == 0, err
+    config = parse_config((repo / "syncer.yaml").read_bytes())
+    assert list(config.channels) == ["my-web-app-dev"]
+    assert "channel my-web-app-dev: registered" in out
+    assert (home / "keys" / "publisher.key").stat().st_mode & 0o077 == 0
+    code, out, _ = run(capsys, "init")
+    assert code == 0 and "already registered" in out
