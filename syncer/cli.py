@@ -413,9 +413,9 @@ def _pick_channel(name: str | None, ledger: Ledger) -> str:
     """The named channel, else the only one of ./syncer.yaml, else the ledger's only one."""
     if name:
         return name
-    local = Path(CONFIG_FILE)
-    if local.exists():
-        return parse_config(local.read_bytes(), where=str(local)).channel(None).name
+    local = work_tree_config()
+    if local is not None:
+        return local.channel(None).name
     names = ledger.channels()
     if len(names) == 1:
         return names[0]

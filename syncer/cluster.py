@@ -21,7 +21,7 @@ from urllib.parse import quote
 import kubernetes
 import urllib3
 
-from syncer.errors import ClusterError, ConfigError, cut
+from syncer.errors import ClusterError, ConfigError, NotFoundError, cut
 from syncer.model import FIELD_MANAGER, Obj, ObjectRef
 
 __all__ = [
@@ -68,10 +68,13 @@ class Discovery:
         return self.by_kind.get((group, kind))
 
     def of(self, ref: ObjectRef) -> Resource:
-        found = self.find(ref.group, ref.kind)
+        return self.require(ref.group, ref.kind, where=str(ref))
+
+    def require(self, group: str, kind: str, *, where: str = "discovery") -> Resource:
+        found = self.find(group, kind)
         if found is None:
-            raise ClusterError(f"the cluster serves no kind {ref.kind!r} in group "
-                               f"{ref.group or 'core'!r}", where=str(ref))
+            raise ClusterError(f"the cluster serves no kind {kind!r} in group "
+                               f"{group or 'core'!r}", where=where)
         return found
 
 
@@ -141,7 +144,7 @@ class KubeCluster:
         where = f"{resource.kind}/{namespace + '/' if namespace else ''}{name}"
         try:
             return self._call("GET", resource.path(namespace=namespace, name=name), where=where)
-        except _NotFound:
+        except NotFoundError:
             return None
 
     def apply(self, obj: Obj, resource: Resource, *, dry_run: bool = False) -> Obj:
@@ -150,11 +153,8 @@ class KubeCluster:
         if dry_run:
             query.append(("dryRun", "All"))
         path = resource.path(namespace=ref.namespace, name=ref.name)
-        try:
-            return self._call("PATCH", path, query=query, body=obj, where=str(ref),
-                              content_type="application/apply-patch+yaml")
-        except _NotFound as e:
-            raise ClusterError(e.message, where=str(ref)) from e
+        return self._call("PATCH", path, query=query, body=obj, where=str(ref),
+                          content_type="application/apply-patch+yaml")
 
     def delete(self, resource: Resource, *, namespace: str, name: str) -> bool:
         body = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"}
@@ -162,7 +162,7 @@ class KubeCluster:
         try:
             self._call("DELETE", resource.path(namespace=namespace, name=name), body=body,
                        where=where)
-        except _NotFound:
+        except NotFoundError:
             return False
         return True
 
@@ -179,7 +179,7 @@ class KubeCluster:
         path = f"/apis/{group}/{version}" if group else f"/api/{version}"
         try:
             body = self._call("GET", path, where=f"discovery {path}")
-        except _NotFound:
+        except NotFoundError:
             return []
         return [Resource(group, version, r["kind"], r["name"], bool(r.get("namespaced")))
                 for r in body.get("resources") or [] if "/" not in r["name"]]
@@ -198,10 +198,6 @@ class KubeCluster:
         return _answer(response.status, raw, where=where)
 
 
-class _NotFound(ClusterError):
-    """A 404: the object, its namespace or its resource type does not exist."""
-
-
 def _answer(status: int, raw: bytes, *, where: str) -> Obj:
     if len(raw) > _MAX_RESPONSE:
         raise ClusterError(f"response of {len(raw)} bytes is over the cap", where=where)
@@ -214,5 +210,5 @@ def _answer(status: int, raw: bytes, *, where: str) -> Obj:
     message = data.get("message") if isinstance(data, dict) else None
     text = cut(str(message or f"HTTP {status}"), 300)
     if status == 404:
-        raise _NotFound(text, where=where)
+        raise NotFoundError(text, where=where)
     raise ClusterError(f"{text} (HTTP {status})", where=where)

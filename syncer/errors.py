@@ -19,6 +19,7 @@ values or credentials.
     │   ├── RuleViolationError  the contract's rules refuse a release
     │   └── LedgerTamperedError a signature or the hash chain does not verify
     └── ClusterError            the Kubernetes API refused or failed a request
+        ├── NotFoundError       a 404: the object, its namespace or its kind is not there
         └── UnsafePruneError    a prune the syncer will not do (read error, empty release)
 """
 
@@ -34,6 +35,7 @@ __all__ = [
     "GitError",
     "LedgerError",
     "LedgerTamperedError",
+    "NotFoundError",
     "PolicyError",
     "RenderError",
     "RuleViolationError",
@@ -113,6 +115,10 @@ class LedgerTamperedError(LedgerError):
 
 class ClusterError(SyncerError):
     """The Kubernetes API refused or failed a request."""
+
+
+class NotFoundError(ClusterError):
+    """A 404: the object, its namespace or its resource type does not exist."""
 
 
 class UnsafePruneError(ClusterError):

@@ -13,10 +13,10 @@ import git
 
 from syncer import output
 from syncer.backends import open_backends, publisher_key, select_profile
-from syncer.config import CONFIG_FILE, Home, RepoConfig, parse_config
+from syncer.config import Home, RepoConfig
 from syncer.errors import GitError
-from syncer.gitsource import open_repo, read_commit
-from syncer.publish import PublishOptions, publish
+from syncer.gitsource import open_repo
+from syncer.publish import PublishOptions, commit_config, publish
 
 __all__ = ["add_parser", "pushed_branches"]
 
@@ -100,7 +100,6 @@ def _pre_push(args: argparse.Namespace) -> int:
 def _commit_config(repo: git.Repo, commit: str) -> RepoConfig | None:
     """The commit's own syncer.yaml; None when the commit has none."""
     try:
-        _, files = read_commit(repo, commit, sources=())
+        return commit_config(repo, commit)[1]
     except GitError:
         return None
-    return parse_config(files[CONFIG_FILE], where=f"{CONFIG_FILE} at {commit[:12]}")

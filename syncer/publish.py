@@ -21,11 +21,11 @@ from syncer.errors import ConfigError, PolicyError
 from syncer.gitsource import read_commit
 from syncer.keys import Keypair
 from syncer.ledger import Ledger
-from syncer.model import Release
+from syncer.model import Obj, Release
 from syncer.policy import enforce
 from syncer.render import render_channel
 
-__all__ = ["PublishOptions", "Published", "publish", "target_channels"]
+__all__ = ["PublishOptions", "Published", "commit_config", "publish", "target_channels"]
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def target_channels(config: RepoConfig, options: PublishOptions) -> list[Channel
 def publish(repo: git.Repo, *, key: Keypair, blobs: BlobStore, ledger: Ledger,
             options: PublishOptions = PublishOptions()) -> list[Published]:
     """Publish commit `options.rev` to its channels."""
-    commit, config = _commit_config(repo, options.rev)
+    commit, config = commit_config(repo, options.rev)
     info, files = read_commit(repo, commit, sources=config.sources)
     targets = target_channels(config, options)
     for channel in targets:
@@ -74,20 +74,20 @@ def publish(repo: git.Repo, *, key: Keypair, blobs: BlobStore, ledger: Ledger,
             for channel in targets]
 
 
-def _commit_config(repo: git.Repo, rev: str) -> tuple[str, RepoConfig]:
+def commit_config(repo: git.Repo, rev: str) -> tuple[str, RepoConfig]:
     """The commit's full ID and its own syncer.yaml."""
     info, files = read_commit(repo, rev, sources=())
     where = f"{CONFIG_FILE} at {info.commit[:12]}"
     return info.commit, parse_config(files[CONFIG_FILE], where=where)
 
 
-def _check_release(objects: Sequence[object], *, channel: ChannelConfig, commit: str,
+def _check_release(objects: Sequence[Obj], *, channel: ChannelConfig, commit: str,
                    options: PublishOptions) -> None:
     where = f"channel {channel.name} at {commit[:12]}"
     if not objects and not options.allow_empty:
         raise PolicyError("the release renders no objects; a sync would prune everything "
                           "(pass --allow-empty to publish it anyway)", where=where)
-    enforce([o for o in objects if isinstance(o, dict)], where=where)
+    enforce(objects, where=where)
 
 
 def _record(ledger: Ledger, channel: str, *, stored: StoredBlob, commit: str,

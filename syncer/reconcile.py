@@ -24,7 +24,7 @@ from syncer.bundle import Bundle, unpack
 from syncer.cluster import Cluster, Discovery, Resource
 from syncer.config import CONFIG_FILE, parse_config
 from syncer.diff import unified
-from syncer.errors import BundleError, ClusterError
+from syncer.errors import BundleError, ClusterError, NotFoundError
 from syncer.model import LABEL_CHANNEL, Action, Change, ChangeSet, Obj, ObjectRef, Release
 from syncer.policy import enforce
 from syncer.render import render_channel
@@ -145,7 +145,7 @@ class Reconciler:
     # --- reading -------------------------------------------------------------------------
 
     def _read_inventory(self, channel: str, discovery: Discovery) -> inv.Inventory | None:
-        cm = discovery.of(ObjectRef("", "ConfigMap", "", "inventory"))
+        cm = discovery.require("", "ConfigMap")
         found = self.cluster.get(cm, namespace=self.options.inventory_namespace,
                                  name=inv.configmap_name(channel))
         return inv.from_configmap(found) if found else None
@@ -174,8 +174,8 @@ class Reconciler:
             return change.desired
         try:
             return self.cluster.apply(change.desired, resource, dry_run=True)
-        except ClusterError as e:
-            if change.action is Action.CREATE and "not found" in e.message:
+        except NotFoundError:
+            if change.action is Action.CREATE:  # its namespace comes with this release
                 return change.desired
             raise
 
@@ -244,9 +244,9 @@ class Reconciler:
                                    release.commit, tuple(sorted(entries)))
         namespace = {"apiVersion": "v1", "kind": "Namespace",
                      "metadata": {"name": self.options.inventory_namespace}}
-        self.cluster.apply(namespace, discovery.of(ObjectRef("", "Namespace", "", "")))
+        self.cluster.apply(namespace, discovery.require("", "Namespace"))
         configmap = inv.to_configmap(record, namespace=self.options.inventory_namespace)
-        self.cluster.apply(configmap, discovery.of(ObjectRef("", "ConfigMap", "", "")))
+        self.cluster.apply(configmap, discovery.require("", "ConfigMap"))
 
 def _scope(discovery: Discovery, objects: Iterable[Obj]) -> plan.Scope:
     """Scope from discovery, and from the CRDs in the release for kinds not served yet."""

@@ -215,8 +215,14 @@ def _record_update(
     change = _change(state, target, manager=request.manager, operation="Update", obj=new)
     managers = ownership.update(base, without_managed_fields(new), managers=managers,
                                 change=change)
+    return _server_sets(state, target, live=live, new=new, managers=managers, now=change.now)
+
+
+def _server_sets(state: ApiState, target: Target, *, live: Obj | None, new: Obj,
+                 managers: ownership.Managers, now: str) -> Obj:
+    """What the server adds to any write (create or update fields, managedFields), checked."""
     if live is None:
-        prepare_create(new, target.rtype, now=change.now, allocator=state.allocator)
+        prepare_create(new, target.rtype, now=now, allocator=state.allocator)
     elif target.subresource != "status":
         prepare_update(live, new, rtype=target.rtype, allocator=state.allocator)
     _set_managed_fields(new, managers)
@@ -350,12 +356,7 @@ def _applied(
     if live is not None and target.subresource == "status":
         new = prepare_status_write(live, new)
     apply_defaults(new, target.rtype.kind, custom=target.rtype.custom)
-    if live is None:
-        prepare_create(new, target.rtype, now=change.now, allocator=state.allocator)
-    elif target.subresource != "status":
-        prepare_update(live, new, rtype=target.rtype, allocator=state.allocator)
-    _set_managed_fields(new, managers)
-    return _validated(new, target)
+    return _server_sets(state, target, live=live, new=new, managers=managers, now=change.now)
 
 
 def write_status(state: ApiState, new: Obj, *, rtype: ResourceType, manager: str) -> None:
