@@ -23,7 +23,9 @@ What it does:
   kind: TypeMismatch }`), refusals as `ExecutionResult.errors`;
 * serves objects, owned objects by type, events by type / module / sender with paging (20
   by default, 50 at most), transactions and effects, and the registry's tables as dynamic
-  fields (`address(address: <table>){dynamicField(name:{type:"u64",bcs})}`).
+  fields (`address(address: <table>){dynamicField(name:{type:"u64",bcs})}`);
+* keeps Walrus's books for a Walrus stand-in when asked (`add_walrus`): the Staking object
+  with the current epoch, and a Blob object per stored blob (`syncer.testing.sui.walrus`).
 
 Simplifications, each a difference from a real network:
 
@@ -51,6 +53,8 @@ from syncer.testing.sui.registry import RegistryModule, RegistryState
 from syncer.testing.sui.resolvers import Resolvers
 from syncer.testing.sui.schema import SchemaNotFoundError, load_schema, schema_dir
 from syncer.testing.sui.server import GraphQLHTTPServer
+from syncer.testing.sui.walrus import DAY_MS, WalrusBooks
+from syncer.testing.walrus.network import WalrusNetwork
 
 __all__ = [
     "DEFAULT_FUNDS",
@@ -122,6 +126,13 @@ class SuiGraphQLServer(BackgroundServer):
             state.approvers = [canonical(a) for a in approvers]
             state.threshold = threshold
             self.module.render(state.id)
+
+    def add_walrus(self, network: WalrusNetwork, *, epoch_duration_ms: int = DAY_MS) -> str:
+        """Keep Walrus's books for `network` on this chain (`WalrusBooks`): the ID of the
+        Staking object to name as a profile's `blobstore.staking_object`."""
+        books = WalrusBooks(self.chain, network, epoch_duration_ms=epoch_duration_ms)
+        self.resolvers.walrus.append(books)
+        return books.staking_id
 
     def registry(self, registry_id: str) -> RegistryState:
         """The Move state of a Registry (live: read it under `chain.lock()` if it moves)."""

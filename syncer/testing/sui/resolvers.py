@@ -3,7 +3,9 @@
 It answers what pysui 1.5.1 asks (its constructor's configuration query, function
 signatures, object summaries, gas coins, the epoch, simulation, execution) and what
 `syncer.ledger.sui` asks (objects by owner and type, events by type, dynamic fields of the
-registry's tables). Anything else the schema offers resolves to null or is absent.
+registry's tables) and what `syncer.blobstore.walrus_lifetime` asks (Walrus's Staking object
+and its inner value, Blob objects by owner). Anything else the schema offers resolves to
+null or is absent.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from syncer.testing.sui.encoding import (
 from syncer.testing.sui.execute import GAS_USED, Executor
 from syncer.testing.sui.inputs import Rejected
 from syncer.testing.sui.registry import FUNCTIONS, MODULE, Param, RegistryModule, RegistryState
+from syncer.testing.sui.walrus import WalrusBooks
 
 __all__ = ["Resolvers"]
 
@@ -67,6 +70,7 @@ class Resolvers:
         self.chain = chain
         self.module = module
         self.executor = Executor(chain, module)
+        self.walrus: list[WalrusBooks] = []
 
     def root(self) -> dict[str, Any]:
         return {
@@ -165,21 +169,28 @@ class Resolvers:
     # --- the registry's tables, as dynamic fields ---------------------------------------
 
     def _dynamic_field(self, parent: str, name: dict[str, Any]) -> dict[str, Any] | None:
+        if name.get("type") != "u64":
+            return None
+        try:
+            key = int.from_bytes(base64.b64decode(name["bcs"], validate=True), "little")
+        except (binascii.Error, ValueError) as e:
+            raise GraphQLError("dynamic field name is not Base64") from e
         with self.chain.lock():
-            found = self._table(parent)
-            if found is None or name.get("type") != "u64":
-                return None
-            state, table = found
-            try:
-                key = int.from_bytes(base64.b64decode(name["bcs"], validate=True), "little")
-            except (binascii.Error, ValueError) as e:
-                raise GraphQLError("dynamic field name is not Base64") from e
-            value = self._table_value(state, table, key)
+            value = self._field_value(parent, key)
             if value is None:
                 return None
             field_id = derive_id("11111111111111111111111111111111", key)
             return {"address": field_id, "name": views.move_value("u64", str(key)),
                     "value": {"__typename": "MoveValue", **value}}
+
+    def _field_value(self, parent: str, key: int) -> dict[str, Any] | None:
+        """A registry table's entry, or the inner value of Walrus's Staking object."""
+        for books in self.walrus:
+            found = books.dynamic_field(parent, key)
+            if found is not None:
+                return views.move_value(*found)
+        table = self._table(parent)
+        return self._table_value(*table, key) if table is not None else None
 
     def _table(self, parent: str) -> tuple[RegistryState, str] | None:
         for state in self.module.states.values():

@@ -34,7 +34,9 @@ Simplifications, each a difference from a real daemon:
   object IDs, transaction digests and `cost` are made up (cost from the docs' example
   prices, encoded length from the RS2 sizes for 1000 shards);
 * one record per blob ID: storing again extends that record's lifetime whoever owns it,
-  `force` re-registers it, `send_object_to` and `share` are only remembered;
+  `force` re-registers it; its Blob object belongs to `send_object_to`, else to the
+  publisher's made-up wallet, and exists on Sui only when a Sui stand-in keeps the
+  network's books (`SuiGraphQLServer.add_walrus`); `share` is only remembered;
 * the bearer token is compared as a string: no JWT, no claims (`max_epochs`, `max_size`);
 * no quilts, no `by-object-id`, no byte ranges or `Range`, no `/v1/api`, no blocklist (451),
   no aggregator size limit (403), no CORS, no metrics; one server is publisher and

@@ -3,6 +3,11 @@
 `WalrusNetwork.store` decides, as the publisher's spec describes, between `alreadyCertified`
 (certified and stored for at least the intended duration) and `newlyCreated` (registered
 from scratch, or an existing blob extended), and returns the camelCase JSON body.
+
+A real Walrus keeps its books on Sui. A `NetworkListener` (`watch`) hears each change those
+books would see: a Blob object registered or extended, the epoch advanced; the Sui stand-in
+uses it to serve the Walrus Staking and Blob objects (`syncer.testing.sui.walrus`). The Blob
+object of a store belongs to `send_object_to`, else to the publisher's own `wallet`.
 """
 
 from __future__ import annotations
@@ -11,11 +16,12 @@ import functools
 import hashlib
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from syncer.blobstore import N_SHARDS, blob_id_of
 
-__all__ = ["BlobRecord", "StoreRequest", "WalrusNetwork", "cached_blob_id", "encoded_length"]
+__all__ = ["PUBLISHER_WALLET", "BlobRecord", "NetworkListener", "StoreRequest", "WalrusNetwork",
+           "cached_blob_id", "encoded_length"]
 
 MAX_EPOCHS_AHEAD = 53
 STORAGE_UNIT = 1024 * 1024  # storage is bought in 1 MiB units of encoded size
@@ -23,6 +29,7 @@ PRICE_PER_UNIT_EPOCH = 100  # FROST, as in `walrus info` of the docs
 PRICE_PER_WRITE = 2000  # FROST per unit, once per write
 _PRIMARY, _SECONDARY = 334, 667  # source symbols of RS2 with 1000 shards (n - 2f, n - f)
 _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
+PUBLISHER_WALLET = "0x" + hashlib.sha256(b"walrus stand-in publisher wallet").hexdigest()
 
 
 @functools.lru_cache(maxsize=128)
@@ -76,7 +83,7 @@ class BlobRecord:
     registered_epoch: int
     end_epoch: int
     permanent: bool
-    owner: str | None
+    owner: str
     shared: bool
     tx_digest: str
 
@@ -92,15 +99,33 @@ class BlobRecord:
         }
 
 
+class NetworkListener(Protocol):
+    """Hears what Walrus would write to Sui; called under the network's lock."""
+
+    def blob_changed(self, record: BlobRecord) -> None: ...
+
+    def epoch_changed(self, epoch: int) -> None: ...
+
+
 class WalrusNetwork:
     """The blobs and the epoch shared by every publisher and aggregator of one test."""
 
-    def __init__(self, *, epoch: int = 1, max_epochs: int = MAX_EPOCHS_AHEAD) -> None:
+    def __init__(self, *, epoch: int = 1, max_epochs: int = MAX_EPOCHS_AHEAD,
+                 wallet: str = PUBLISHER_WALLET) -> None:
         self._epoch = epoch
         self.max_epochs = max_epochs
+        self.wallet = wallet
         self._blobs: dict[str, BlobRecord] = {}
         self._writes = 0
         self._lock = threading.Lock()
+        self._listeners: list[NetworkListener] = []
+
+    def watch(self, listener: NetworkListener) -> None:
+        """Tell `listener` of every blob now stored and every change from now on."""
+        with self._lock:
+            self._listeners.append(listener)
+            for record in self._blobs.values():
+                listener.blob_changed(record)
 
     @property
     def epoch(self) -> int:
@@ -110,12 +135,21 @@ class WalrusNetwork:
     @epoch.setter
     def epoch(self, value: int) -> None:
         with self._lock:
-            self._epoch = value
+            self._set_epoch(value)
 
     def advance(self, epochs: int = 1) -> int:
         with self._lock:
-            self._epoch += epochs
+            self._set_epoch(self._epoch + epochs)
             return self._epoch
+
+    def _set_epoch(self, value: int) -> None:
+        self._epoch = value
+        for listener in self._listeners:
+            listener.epoch_changed(value)
+
+    def _changed(self, record: BlobRecord) -> None:
+        for listener in self._listeners:
+            listener.blob_changed(record)
 
     def blob(self, blob_id: str) -> BlobRecord | None:
         """The record of `blob_id`, expired or not."""
@@ -152,9 +186,10 @@ class WalrusNetwork:
         self._writes += 1
         record = BlobRecord(
             blob_id, request.data, _hex_id("blob", blob_id, self._writes), self._epoch, end,
-            request.permanent, request.send_object_to, request.share,
+            request.permanent, request.send_object_to or self.wallet, request.share,
             _base58(hashlib.sha256(b"tx%d" % self._writes).digest()))
         self._blobs[blob_id] = record
+        self._changed(record)
         size = len(request.data)
         operation = {"registerFromScratch": {"encodedLength": encoded_length(size),
                                              "epochsAhead": request.epochs}}
@@ -163,6 +198,7 @@ class WalrusNetwork:
 
     def _extend(self, record: BlobRecord, end: int) -> dict[str, Any]:
         extended, record.end_epoch = end - record.end_epoch, end
+        self._changed(record)
         size = len(record.data)
         operation = {"reuseAndExtend": {"encodedLength": encoded_length(size),
                                         "epochsExtended": extended}}
