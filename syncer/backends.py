@@ -11,9 +11,11 @@ from syncer import keys
 from syncer.blobstore import BlobStore
 from syncer.blobstore.local import LocalBlobStore
 from syncer.blobstore.walrus import WalrusBlobStore, WalrusOptions
+from syncer.blobstore.walrus_lifetime import WalrusLifetime
 from syncer.config import CONFIG_FILE, Home, RepoConfig, parse_config
 from syncer.errors import ConfigError
 from syncer.ledger import Ledger
+from syncer.ledger._sui_codec import canonical_address
 from syncer.ledger.local import LocalLedger
 from syncer.ledger.sui import (
     DEFAULT_KEY_ENV,
@@ -24,7 +26,8 @@ from syncer.ledger.sui import (
 )
 from syncer.profiles import Profile, choose, parse_profiles, read_profiles_file
 
-__all__ = ["KEY_ENV", "Backends", "open_backends", "publisher_key", "select_profile"]
+__all__ = ["KEY_ENV", "Backends", "open_backends", "publisher_key", "select_profile",
+           "walrus_lifetime"]
 
 KEY_ENV = DEFAULT_KEY_ENV
 """An environment variable that may hold the publisher key as a `suiprivkey1…` string."""
@@ -53,8 +56,22 @@ def work_tree_config(path: Path = Path(CONFIG_FILE)) -> RepoConfig | None:
     return parse_config(path.read_bytes(), where=str(path)) if path.exists() else None
 
 
-def open_backends(profile: Profile, *, home: Home) -> Backends:
-    return Backends(profile, _blobstore(profile, home), _ledger(profile, home))
+def open_backends(profile: Profile, *, home: Home, blob_owner: str | None = None) -> Backends:
+    """The profile's blob store and ledger. On Walrus, new Blob objects go to the profile's
+    `send_object_to`, else to `blob_owner` (the publisher's address, when publishing), so
+    that the publisher owns them and `syncer doctor` can read how long they live."""
+    return Backends(profile, _blobstore(profile, home, blob_owner), _ledger(profile, home))
+
+
+def walrus_lifetime(profile: Profile) -> WalrusLifetime | None:
+    """The reader of blob lifetimes on Sui for a Walrus profile with `staking_object` and a
+    GraphQL endpoint (`blobstore.graphql`, else `ledger.graphql`); None otherwise."""
+    staking = profile.setting("blobstore", "staking_object")
+    url = profile.setting("blobstore", "graphql") or profile.setting("ledger", "graphql")
+    if profile.setting("blobstore", "kind") != "walrus" or not staking or not url:
+        return None
+    timeout = profile.setting("blobstore", "timeout")
+    return WalrusLifetime(str(url), str(staking), timeout=float(timeout or 30.0))
 
 
 def publisher_key(profile: Profile, *, home: Home) -> keys.Keypair:
@@ -70,11 +87,11 @@ def publisher_key(profile: Profile, *, home: Home) -> keys.Keypair:
     return keys.load(Path(str(key_file)).expanduser() if key_file else home.key_file)
 
 
-def _blobstore(profile: Profile, home: Home) -> BlobStore:
+def _blobstore(profile: Profile, home: Home, owner: str | None) -> BlobStore:
     kind = profile.setting("blobstore", "kind")
     if kind == "local":
         return LocalBlobStore(home.blobs)
-    return _walrus(profile)
+    return _walrus(profile, owner)
 
 
 def _ledger(profile: Profile, home: Home) -> Ledger:
@@ -85,14 +102,18 @@ def _ledger(profile: Profile, home: Home) -> Ledger:
 
 
 _WALRUS_KEYS = {"kind", "publisher", "aggregators", "epochs", "permanent", "send_object_to",
-                "token_env", "timeout", "read_deadline", "max_bytes"}
+                "token_env", "timeout", "read_deadline", "max_bytes", "staking_object",
+                "graphql", "expiry_warning_days"}
 
 
-def _walrus(profile: Profile) -> BlobStore:
+def _walrus(profile: Profile, owner: str | None) -> BlobStore:
     """Walrus over HTTP; the publisher token comes from the environment variable that
     `token_env` names, never from a file in the repository."""
     settings = dict(profile.blobstore)
     _only(profile, "blobstore", _WALRUS_KEYS)
+    _check_lifetime_settings(profile)
+    if owner and not settings.get("send_object_to"):
+        settings["send_object_to"] = owner
     aggregators = _required(profile, "blobstore", "aggregators")
     if not isinstance(aggregators, list) or not all(isinstance(a, str) for a in aggregators):
         raise ConfigError("must be a list of URLs",
@@ -108,6 +129,23 @@ def _walrus(profile: Profile) -> BlobStore:
         raise ConfigError(f"a setting has the wrong type ({e})",
                           where=f"profile {profile.name}: blobstore") from e
     return WalrusBlobStore(options)
+
+
+def _check_lifetime_settings(profile: Profile) -> None:
+    days = profile.setting("blobstore", "expiry_warning_days")
+    if days is not None and (isinstance(days, bool) or not isinstance(days, int | float)
+                             or days < 0):
+        raise ConfigError("must be a number of days, 0 or more",
+                          where=f"profile {profile.name}: blobstore.expiry_warning_days")
+    staking, graphql = (profile.setting("blobstore", k) for k in ("staking_object", "graphql"))
+    if graphql is not None and not isinstance(graphql, str):
+        raise ConfigError("must be a URL", where=f"profile {profile.name}: blobstore.graphql")
+    try:
+        if staking is not None:
+            canonical_address(str(staking))
+    except ValueError as e:
+        raise ConfigError(str(e), where=f"profile {profile.name}: blobstore.staking_object") \
+            from e
 
 
 _SUI_KEYS = {"kind", "graphql", "package", "registries", "gas_budget", "timeout",

@@ -25,14 +25,14 @@ from syncer.blobstore import BlobStore
 from syncer.bundle import unpack
 from syncer.cluster import connect
 from syncer.config import CONFIG_FILE, Home, RepoConfig, parse_config
-from syncer.errors import ConfigError, SyncerError
+from syncer.errors import BlobIntegrityError, BlobStoreError, ConfigError, GitError, SyncerError
 from syncer.gitsource import open_repo
 from syncer.ledger import Ledger
 from syncer.ledger.sui import SuiLedger
 from syncer.logs import configure_logging
 from syncer.model import Release
 from syncer.profiles import remember_registry
-from syncer.publish import PublishOptions, publish
+from syncer.publish import PublishOptions, publish, rebuild
 from syncer.reconcile import Reconciler, SyncOptions, load
 
 __all__ = ["main"]
@@ -208,7 +208,8 @@ def _publish_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                    help="publish even if a channel renders no objects")
     p.add_argument("--refresh", type=int, metavar="SEQ",
                    help="instead of publishing, store release SEQ's bundle again (same bytes, "
-                   "same blob ID) so that Walrus keeps it for the configured epochs")
+                   "same blob ID) so that Walrus keeps it for the configured epochs; a blob "
+                   "Walrus no longer serves is rebuilt from its commit in --repo")
     p.set_defaults(handler=_publish)
 
 
@@ -222,8 +223,10 @@ def _publish(args: argparse.Namespace) -> int:
         branch = repo.active_branch.name
     options = PublishOptions(rev=args.commit, channels=tuple(args.channel), branch=branch,
                              allow_empty=args.allow_empty)
-    backends = _backends(args, repo=work_tree_config(Path(repo.working_dir) / CONFIG_FILE))
-    key = publisher_key(backends.profile, home=home)
+    profile = select_profile(args.profile, home=home,
+                             repo=work_tree_config(Path(repo.working_dir) / CONFIG_FILE))
+    key = publisher_key(profile, home=home)
+    backends = open_backends(profile, home=home, blob_owner=key.address)
     results = publish(repo, key=key, blobs=backends.blobs, ledger=backends.ledger,
                       options=options)
     for result in results:
@@ -237,15 +240,42 @@ def _publish(args: argparse.Namespace) -> int:
 
 
 def _refresh(args: argparse.Namespace) -> int:
-    backends = _backends(args)
+    home = _home(args)
+    profile = select_profile(args.profile, home=home,
+                             repo=work_tree_config(args.repo / CONFIG_FILE))
+    try:
+        owner: str | None = publisher_key(profile, home=home).address
+    except ConfigError as e:
+        log.warning("no publisher key (%s): a new Blob object stays with the Walrus publisher",
+                    e)
+        owner = None
+    backends = open_backends(profile, home=home, blob_owner=owner)
     named = args.channel[0] if args.channel else os.environ.get("SYNCER_CHANNEL")
     channel = _pick_channel(named, backends.ledger)
     release = backends.ledger.release(channel, args.refresh)
-    data = backends.blobs.get(release.blob_id, sha256=release.sha256)
+    try:
+        data, how = backends.blobs.get(release.blob_id, sha256=release.sha256), ""
+    except BlobStoreError as e:
+        data, how = _rebuild(args.repo, release, unreadable=e), " (rebuilt from its commit)"
     stored = backends.blobs.refresh(data, blob_id=release.blob_id)
     until = f" until epoch {stored.end_epoch}" if stored.end_epoch is not None else ""
-    print(f"refreshed blob {stored.blob_id} of {output.release_line(release)}{until}")
+    print(f"refreshed blob {stored.blob_id} of {output.release_line(release)}{until}{how}")
     return 0
+
+
+def _rebuild(path: Path, release: Release, *, unreadable: BlobStoreError) -> bytes:
+    """The release's bundle built again from its commit in the repository at `path`."""
+    log.warning("the blob cannot be read; rebuilding it from its commit",
+                extra={"blob_id": release.blob_id, "seq": release.seq, "error": str(unreadable)})
+    try:
+        return rebuild(open_repo(path), release)
+    except GitError as e:
+        raise BlobStoreError(f"{unreadable.message}; and it cannot be rebuilt here ({e}): run "
+                             f"this in a clone holding commit {release.commit[:12]}",
+                             where=unreadable.where) from e
+    except BlobIntegrityError as e:
+        raise BlobIntegrityError(f"commit {release.commit[:12]} builds other bytes than the "
+                                 f"release records ({e.message})", where=e.where) from e
 
 
 # --- sync and diff --------------------------------------------------------------------------
@@ -366,8 +396,9 @@ def _doctor_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
                        description="Check, without writing anything, that the publisher key "
                        "loads and signs, that the ledger answers and every channel's history "
                        "verifies, that each head release's bundle can be fetched and verifies, "
-                       "and with --cluster that the Kubernetes API answers. Exit 0 when "
-                       "everything is fine, 1 when there are warnings or errors.")
+                       "that Walrus keeps it for longer than blobstore.expiry_warning_days "
+                       "(read from Sui), and with --cluster that the Kubernetes API answers. "
+                       "Exit 0 when everything is fine, 1 when there are warnings or errors.")
     p.add_argument("--cluster", action="store_true", help="also check the cluster")
     _cluster_args(p)
     p.set_defaults(handler=_doctor)

@@ -2,14 +2,16 @@
 
 Checks: every configured Walrus and Sui endpoint answers; the publisher key loads and signs;
 the ledger answers and every channel's history verifies; the head release's bundle can be
-fetched and verifies; the cluster answers discovery (when asked to check it). Not yet: a
-warning when the head blob expires soon on Walrus (its end epoch and the current epoch live on
-Sui, not in the HTTP API).
+fetched and verifies; on Walrus, the head release's blob is stored for long enough (a warning
+within `blobstore.expiry_warning_days`, default 30, of its end; read from Sui, see
+`blobstore.walrus_lifetime`); the cluster answers discovery (when asked to check it).
 """
 
 from __future__ import annotations
 
+import datetime
 import enum
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
@@ -17,8 +19,9 @@ from functools import partial
 import httpx
 
 from syncer import keys
-from syncer.backends import Backends
+from syncer.backends import Backends, walrus_lifetime
 from syncer.blobstore import BlobStore
+from syncer.blobstore.walrus_lifetime import BlobLifetime, WalrusEpoch, expiry
 from syncer.bundle import unpack
 from syncer.cluster import Cluster
 from syncer.errors import SyncerError, cut
@@ -46,15 +49,20 @@ class Finding:
 
 
 KeyLoader = Callable[[], keys.Keypair]
+_DAY_MS = 86_400_000
+_DEFAULT_WARNING_DAYS = 30.0
 
 
-def check_all(backends: Backends, *, key: KeyLoader,
-              cluster: Cluster | None = None) -> list[Finding]:
+def check_all(backends: Backends, *, key: KeyLoader, cluster: Cluster | None = None,
+              now_ms: Callable[[], int] = lambda: time.time_ns() // 1_000_000) -> list[Finding]:
     """Every finding, in the order the checks ran."""
-    findings = [_profile(backends), *_endpoints(backends.profile), *_key(key)]
+    findings = [_profile(backends), *_endpoints(backends.profile)]
+    address = _key(key, findings)
     heads = list(_ledger(backends.ledger, findings))
     for release in heads:
         findings.extend(_blob(backends.blobs, release))
+    if heads and backends.profile.setting("blobstore", "kind") == "walrus":
+        findings.extend(_lifetimes(backends.profile, heads, address, now_ms()))
     if cluster is not None:
         findings.append(_cluster(cluster))
     return findings
@@ -73,9 +81,9 @@ def _endpoints(profile: Profile, *, timeout: float = 10.0) -> Iterator[Finding]:
               *(profile.setting("blobstore", "aggregators") or [])]
     for url in [str(u) for u in walrus if u]:
         yield _answers(f"walrus {url}", partial(_http_status, f"{url}/v1/api", timeout))
-    graphql = profile.setting("ledger", "graphql")
-    if graphql:
-        yield _answers(f"sui {graphql}", lambda: _chain_identifier(str(graphql), timeout))
+    graphql = [profile.setting("ledger", "graphql"), profile.setting("blobstore", "graphql")]
+    for url in dict.fromkeys(str(u) for u in graphql if u):
+        yield _answers(f"sui {url}", partial(_chain_identifier, url, timeout))
 
 
 def _answers(subject: str, probe: Callable[[], object]) -> Finding:
@@ -96,17 +104,20 @@ def _chain_identifier(url: str, timeout: float) -> str:
     return f"chain {reply.json()['data']['chainIdentifier']}"
 
 
-def _key(load: KeyLoader) -> Iterator[Finding]:
+def _key(load: KeyLoader, findings: list[Finding]) -> str | None:
+    """Check the publisher key; its address, if it loads."""
     try:
         pair = load()
     except SyncerError as e:
-        yield Finding(Level.WARN, "publisher key", f"{e} (needed to publish, not to sync)")
-        return
+        findings.append(Finding(Level.WARN, "publisher key",
+                                f"{e} (needed to publish, not to sync)"))
+        return None
     message = b"syncer doctor"
     signed = keys.verify(pair.public_key, message, pair.sign(message))
     level = Level.OK if signed else Level.ERROR
-    yield Finding(level, "publisher key", f"{pair.address} "
-                  f"{'signs and verifies' if signed else 'does not verify its own signature'}")
+    findings.append(Finding(level, "publisher key", f"{pair.address} "
+                    f"{'signs and verifies' if signed else 'does not verify its own signature'}"))
+    return pair.address
 
 
 def _ledger(ledger: Ledger, findings: list[Finding]) -> Iterator[Release]:
@@ -130,7 +141,7 @@ def _ledger(ledger: Ledger, findings: list[Finding]) -> Iterator[Release]:
 
 
 def _blob(blobs: BlobStore, release: Release) -> Iterator[Finding]:
-    subject = f"release {release.seq} of {release.channel}"
+    subject = _subject(release)
     try:
         data = blobs.get(release.blob_id, sha256=release.sha256)
         unpack(data)
@@ -138,6 +149,68 @@ def _blob(blobs: BlobStore, release: Release) -> Iterator[Finding]:
         yield Finding(Level.ERROR, subject, str(e))
         return
     yield Finding(Level.OK, subject, f"blob {release.blob_id} fetched and verified")
+
+
+def _lifetimes(profile: Profile, heads: list[Release], key_address: str | None,
+               now_ms: int) -> Iterator[Finding]:
+    """How long Walrus keeps each head release's blob; a warning when it ends soon."""
+    try:
+        reader = walrus_lifetime(profile)
+        epoch = reader.epoch() if reader is not None else None
+    except SyncerError as e:
+        yield Finding(Level.ERROR, "walrus epochs", str(e))
+        return
+    if reader is None or epoch is None:
+        yield Finding(Level.WARN, "walrus epochs", "blob lifetimes not checked: set "
+                      "blobstore.staking_object (the Walrus Staking object) and a Sui GraphQL "
+                      "endpoint (blobstore.graphql, else ledger.graphql)")
+        return
+    warn_ms = int(_warning_days(profile) * _DAY_MS)
+    for release in heads:
+        owners = [release.publisher, profile.setting("blobstore", "send_object_to"),
+                  key_address]
+        try:
+            lifetime = reader.blob(release.blob_id, owners=[o for o in owners if o])
+        except SyncerError as e:
+            yield Finding(Level.ERROR, _subject(release), str(e))
+            continue
+        yield _lifetime_finding(release, lifetime, epoch, now_ms=now_ms, warn_ms=warn_ms)
+
+
+def _lifetime_finding(release: Release, lifetime: BlobLifetime | None, epoch: WalrusEpoch, *,
+                      now_ms: int, warn_ms: int) -> Finding:
+    subject, refresh = _subject(release), f"`syncer publish --refresh {release.seq}`"
+    if lifetime is None:
+        return Finding(Level.WARN, subject, f"no certified Blob object of blob "
+                       f"{release.blob_id} is held by its publisher, send_object_to or this "
+                       f"key: its end epoch is unknown (run {refresh} to store it for this "
+                       "key's address)")
+    left = expiry(lifetime, epoch, now_ms=now_ms)
+    span = f"end epoch {lifetime.end_epoch}, epoch now {epoch.epoch}"
+    if left.expired:
+        return Finding(Level.ERROR, subject, f"blob {release.blob_id} has expired ({span}): "
+                       f"run {refresh} in a clone holding commit {release.commit[:12]}")
+    about = "" if left.exact else "at most "
+    days = (left.expires_ms - now_ms) / _DAY_MS
+    when = f"{about}{days:.1f} days, until {_date(left.expires_ms)} ({span})"
+    if left.expires_ms - now_ms <= warn_ms:
+        return Finding(Level.WARN, subject, f"blob {release.blob_id} expires in {when}: "
+                       f"run {refresh}")
+    return Finding(Level.OK, subject, f"blob {release.blob_id} stored for {when}")
+
+
+def _warning_days(profile: Profile) -> float:
+    days = profile.setting("blobstore", "expiry_warning_days")
+    return _DEFAULT_WARNING_DAYS if days is None else float(days)
+
+
+def _subject(release: Release) -> str:
+    return f"release {release.seq} of {release.channel}"
+
+
+def _date(ms: int) -> str:
+    return datetime.datetime.fromtimestamp(ms / 1000, tz=datetime.UTC).strftime(
+        "%Y-%m-%d %H:%M UTC")
 
 
 def _cluster(cluster: Cluster) -> Finding:

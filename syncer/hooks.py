@@ -87,8 +87,9 @@ def _pre_push(args: argparse.Namespace) -> int:
         if config is None or not config.channels_for_branch(branch):
             continue
         profile = select_profile(args.profile, home=home, repo=config)
-        backends = open_backends(profile, home=home)
-        results = publish(repo, key=publisher_key(profile, home=home), blobs=backends.blobs,
+        key = publisher_key(profile, home=home)
+        backends = open_backends(profile, home=home, blob_owner=key.address)
+        results = publish(repo, key=key, blobs=backends.blobs,
                           ledger=backends.ledger,
                           options=PublishOptions(rev=commit, branch=branch))
         for result in results:

@@ -9,13 +9,18 @@ repository, e.g. in the cluster):
 
     profiles:
       testnet:
-        blobstore: {epochs: 10, send_object_to: "0x…"}
+        blobstore: {epochs: 10, send_object_to: "0x…", expiry_warning_days: 14}
         ledger:
           package: "0x…"                      # the published syncer Move package
           registries: {shop-dev: "0x…"}       # channel → shared Registry object
       staging:                                # a new profile: give both kinds
         blobstore: {kind: walrus, publisher: "http://…", aggregators: ["http://…"]}
         ledger: {kind: sui, graphql: "http://…/graphql", package: "0x…"}
+
+On Walrus, `staking_object` (built in for testnet and mainnet) and a Sui GraphQL endpoint
+(`blobstore.graphql`, else `ledger.graphql`) let `syncer doctor` read how long blobs live;
+it warns `expiry_warning_days` (default 30) before the head release's blob expires. Blob
+objects go to `send_object_to`, else to the publisher's own address.
 
 Pure: parsing and merging only; `backends` opens what a profile names.
 """
@@ -38,6 +43,10 @@ __all__ = ["BUILTIN", "Profile", "choose", "parse_profiles", "read_profiles_file
 
 WALRUS_MAX_EPOCHS = 53
 """The most epochs ahead a blob can be stored for on Walrus Mainnet and Testnet."""
+MAINNET_STAKING = "0x10b9d30c28448939ce6c4d6c6e0ffce4a7f8a4ada8248bdad09ef8b70e4a3904"
+TESTNET_STAKING = "0xbe46180321c30aab2f8b3501e24048377287fa708018a5b7c2792b35fe339ee3"
+"""Walrus's Staking objects on Sui (setup/client_config_{mainnet,testnet}.yaml of
+MystenLabs/walrus): the current Walrus epoch is read from them."""
 
 BUILTIN: Mapping[str, Mapping[str, Any]] = {
     "local": {"blobstore": {"kind": "local"}, "ledger": {"kind": "local"}},
@@ -47,6 +56,7 @@ BUILTIN: Mapping[str, Mapping[str, Any]] = {
             "publisher": "https://publisher.walrus-testnet.walrus.space",
             "aggregators": ["https://aggregator.walrus-testnet.walrus.space"],
             "epochs": WALRUS_MAX_EPOCHS,
+            "staking_object": TESTNET_STAKING,
         },
         "ledger": {"kind": "sui", "graphql": "https://graphql.testnet.sui.io/graphql"},
     },
@@ -55,6 +65,7 @@ BUILTIN: Mapping[str, Mapping[str, Any]] = {
             "kind": "walrus",
             "aggregators": ["https://aggregator.walrus-mainnet.walrus.space"],
             "epochs": WALRUS_MAX_EPOCHS,
+            "staking_object": MAINNET_STAKING,
         },
         "ledger": {"kind": "sui", "graphql": "https://graphql.mainnet.sui.io/graphql"},
     },

@@ -3,7 +3,8 @@
 Everything is checked before anything is stored: the commit's own syncer.yaml (read from the
 commit, not the work tree), and every target channel's render and policy. Then the bundle is
 stored (a no-op when the same bytes are already there) and one release is recorded per
-channel (a no-op when the channel's head already is this commit).
+channel (a no-op when the channel's head already is this commit). `rebuild` makes a
+release's bundle again from its commit, for a blob that Walrus no longer serves.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 
 import git
 
-from syncer.blobstore import BlobStore, StoredBlob
+from syncer.blobstore import BlobStore, StoredBlob, verify_blob
 from syncer.bundle import build
 from syncer.config import CONFIG_FILE, ChannelConfig, RepoConfig, parse_config
 from syncer.errors import ConfigError, PolicyError
@@ -25,7 +26,8 @@ from syncer.model import Obj, Release
 from syncer.policy import enforce
 from syncer.render import render_channel
 
-__all__ = ["PublishOptions", "Published", "commit_config", "publish", "target_channels"]
+__all__ = ["PublishOptions", "Published", "commit_config", "publish", "rebuild",
+           "target_channels"]
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +74,16 @@ def publish(repo: git.Repo, *, key: Keypair, blobs: BlobStore, ledger: Ledger,
     stored = blobs.put(build(info, files))
     return [_record(ledger, channel.name, stored=stored, commit=info.commit, key=key)
             for channel in targets]
+
+
+def rebuild(repo: git.Repo, release: Release) -> bytes:
+    """The bundle of `release`, built again from its commit: bundles are deterministic, so
+    these are the bytes that were published, checked against the ledger's SHA-256 and blob ID."""
+    commit, config = commit_config(repo, release.commit)
+    info, files = read_commit(repo, commit, sources=config.sources)
+    data = build(info, files)
+    verify_blob(data, blob_id=release.blob_id, sha256=release.sha256)
+    return data
 
 
 def commit_config(repo: git.Repo, rev: str) -> tuple[str, RepoConfig]:

@@ -12,8 +12,9 @@ bytes); an aggregator that serves bad bytes is logged and the next one is asked.
 
 Blobs live for a number of epochs. `put` keeps the end epoch the publisher reports, and
 `refresh` stores the same bytes again so that the publisher extends their lifetime. The specs
-offer no endpoint that tells a blob's end epoch (or the current epoch) without storing, so this
-store has no `status`: the current epoch lives in Walrus's system object on Sui.
+offer no endpoint that tells a blob's end epoch (or the current epoch) without storing: both
+are read from Sui by `walrus_lifetime`. `send_object_to` makes the new Blob objects belong to
+an address of ours (the publisher's, by default, see `backends`), where that reader finds them.
 """
 
 from __future__ import annotations

@@ -3,7 +3,9 @@
 Walrus cannot run here, so a stand-in publisher and two aggregators
 (`syncer.testing.walrus`, following the OpenAPI documents in shared/specs/walrus and computing
 real blob IDs) serve the profile `walrus-here`, defined in $SYNCER_HOME/profiles.yaml. The
-ledger stays the embedded one; the cluster is the Kubernetes API stand-in.
+ledger stays the embedded one; the cluster is the Kubernetes API stand-in. Blob lifetimes
+live on Sui: for the doctor's checks, the Sui GraphQL stand-in keeps the Walrus network's
+books (`books`).
 """
 
 from __future__ import annotations
@@ -14,17 +16,26 @@ from pathlib import Path
 
 import kubernetes
 import pytest
+import yaml
 from helpers import commit_and_push, edit, run
 
+from syncer import keys
+from syncer.testing.sui import SuiGraphQLServer, schema_dir
+from syncer.testing.sui.walrus import DAY_MS
 from syncer.testing.walrus import WalrusNetwork, WalrusServer
 
 Walrus = tuple[WalrusServer, WalrusServer, WalrusServer]
 
 
 @pytest.fixture
-def walrus(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Walrus]:
+def network() -> WalrusNetwork:
+    return WalrusNetwork()
+
+
+@pytest.fixture
+def walrus(home: Path, network: WalrusNetwork,
+           monkeypatch: pytest.MonkeyPatch) -> Iterator[Walrus]:
     """A publisher and two aggregators of one Walrus network, named by a profile."""
-    network = WalrusNetwork()
     with WalrusServer(network=network) as publisher, WalrusServer(network=network) as first, \
             WalrusServer(network=network) as second:
         home.mkdir(parents=True, exist_ok=True)
@@ -35,6 +46,21 @@ def walrus(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Walrus]:
             "    ledger: {kind: local}\n")
         monkeypatch.setenv("SYNCER_PROFILE", "walrus-here")
         yield publisher, first, second
+
+
+@pytest.fixture
+def books(walrus: Walrus, network: WalrusNetwork, home: Path) -> Iterator[SuiGraphQLServer]:
+    """The Sui stand-in keeping the network's books (Staking and Blob objects; epochs last a
+    day), named by the profile so that `syncer doctor` reads blob lifetimes from it."""
+    if not (schema_dir() / "schema.graphql").exists():
+        pytest.skip("shared/specs/sui is not beside the repository")
+    with SuiGraphQLServer() as sui:
+        staking = sui.add_walrus(network, epoch_duration_ms=DAY_MS)
+        profiles = yaml.safe_load((home / "profiles.yaml").read_text())
+        profiles["profiles"]["walrus-here"]["blobstore"].update(
+            staking_object=staking, graphql=sui.url, expiry_warning_days=3)
+        (home / "profiles.yaml").write_text(yaml.safe_dump(profiles))
+        yield sui
 
 
 def test_flow_with_bundles_on_walrus(
@@ -85,10 +111,26 @@ def test_all_aggregators_altered_refuses_the_release_and_changes_nothing(
     assert after.metadata.resource_version == before and after.data["LOG_LEVEL"] == "info"
 
 
-def test_refresh_stores_the_same_bytes_for_longer(
-        walrus: Walrus, pushed: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_published_blob_objects_go_to_the_publisher(
+        walrus: Walrus, pushed: Path, home: Path) -> None:
     publisher, _, _ = walrus
+    (store,) = [r for r in publisher.requests if r.method == "PUT"]
+    address = keys.load(home / "keys" / "publisher.key").address
+    assert store.query["send_object_to"] == address
+
+
+def test_doctor_warns_before_the_head_blob_expires_and_refresh_extends_it(
+        walrus: Walrus, books: SuiGraphQLServer, pushed: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    publisher, _, _ = walrus
+    code, out, _ = run(capsys, "doctor")
+    assert code == 0, out
+    assert "ok    release 1 of shop-dev: blob" in out and "stored for 5.0 days" in out
     publisher.epoch += 3
+    code, out, _ = run(capsys, "doctor")
+    (line,) = [x for x in out.splitlines() if "expires in" in x]
+    assert code == 1 and line.startswith("warn  release 1 of shop-dev: blob")
+    assert "(end epoch 6, epoch now 4): run `syncer publish --refresh 1`" in line
     code, out, err = run(capsys, "publish", "--refresh", "1")
     assert code == 0, err
     assert "refreshed blob" in out and "release 1 of shop-dev" in out
@@ -96,6 +138,38 @@ def test_refresh_stores_the_same_bytes_for_longer(
     code, out, _ = run(capsys, "doctor")
     assert code == 0, out
     assert "release 1 of shop-dev: blob" in out and "fetched and verified" in out
+    assert "(end epoch 9, epoch now 4)" in out
+
+
+def test_an_expired_head_blob_is_reported_and_rebuilt_from_its_commit(
+        walrus: Walrus, books: SuiGraphQLServer, pushed: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, core: kubernetes.client.CoreV1Api,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    publisher, _, _ = walrus
+    publisher.epoch += 5
+    code, out, _ = run(capsys, "doctor")
+    assert code == 1
+    assert "has expired (end epoch 6, epoch now 6): run `syncer publish --refresh 1` in a " \
+        "clone holding commit" in out
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "publish", "--refresh", "1")
+    (error,) = [line for line in err.splitlines() if line.startswith("syncer: error: ")]
+    assert code == 2 and "cannot be rebuilt here" in error
+    monkeypatch.chdir(pushed)
+    code, out, err = run(capsys, "publish", "--refresh", "1")
+    assert code == 0, err
+    assert "until epoch 11 (rebuilt from its commit)" in out
+    code, out, _ = run(capsys, "doctor")
+    assert code == 0, out
+    code, out, err = run(capsys, "sync")
+    assert code == 0 and "4 created" in out, err
+
+
+def test_doctor_says_when_it_cannot_check_lifetimes(
+        walrus: Walrus, pushed: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "doctor")
+    assert code == 1
+    assert "warn  walrus epochs: blob lifetimes not checked: set blobstore.staking_object" in out
 
 
 def test_bad_walrus_profile_is_one_line(home: Path, app_repo: Path,
@@ -110,8 +184,8 @@ def test_bad_walrus_profile_is_one_line(home: Path, app_repo: Path,
     assert code == 2 and "profile broken: blobstore.aggregators: is not set" in err
 
 
-def test_doctor_reports_each_endpoint(walrus: Walrus, pushed: Path, home: Path,
-                                      capsys: pytest.CaptureFixture[str]) -> None:
+def test_doctor_reports_each_endpoint(walrus: Walrus, books: SuiGraphQLServer, pushed: Path,
+                                      home: Path, capsys: pytest.CaptureFixture[str]) -> None:
     publisher, first, second = walrus
     code, out, _ = run(capsys, "doctor")
     assert code == 0, out
@@ -124,3 +198,4 @@ def test_doctor_reports_each_endpoint(walrus: Walrus, pushed: Path, home: Path,
     (home / "profiles.yaml").write_text(profiles)
     code, out, _ = run(capsys, "doctor")
     assert code == 1 and f"error walrus {dead}: does not answer" in out
+

@@ -3,9 +3,10 @@
 Neither Walrus nor Sui can run here, so the profile `chain-here` points at stand-ins on
 127.0.0.1: `syncer.testing.walrus` (publisher and aggregator, following shared/specs/walrus)
 and `syncer.testing.sui` (the Sui GraphQL schema of shared/specs/sui, with the registry
-module emulated; the client is pysui's real GqlProtocolClient). The cluster is the
-Kubernetes API stand-in. Channels are registered by `syncer init` through real signed
-transactions, and the pre-push hook publishes through them.
+module emulated, and the Walrus network's Staking and Blob objects; the client is pysui's
+real GqlProtocolClient). The cluster is the Kubernetes API stand-in. Channels are
+registered by `syncer init` through real signed transactions, and the pre-push hook
+publishes through them.
 """
 
 from __future__ import annotations
@@ -36,9 +37,11 @@ def chain(home: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[SuiGraphQLSer
     keys.save(key, home / "keys" / "publisher.key")
     with WalrusServer() as walrus, SuiGraphQLServer() as sui:
         sui.fund(key.address)
+        staking = sui.add_walrus(walrus.network)
         (home / "profiles.yaml").write_text(yaml.safe_dump({"profiles": {"chain-here": {
             "blobstore": {"kind": "walrus", "publisher": walrus.url,
-                          "aggregators": [walrus.url]},
+                          "aggregators": [walrus.url], "epochs": 53,
+                          "staking_object": staking},
             "ledger": {"kind": "sui", "graphql": sui.url, "package": sui.package}}}}))
         monkeypatch.setenv("SYNCER_PROFILE", "chain-here")
         yield sui
@@ -84,6 +87,8 @@ def test_flow_on_walrus_and_sui(
     assert len(rows) == 2 and "Ada Lovelace" in rows[0] and "Grace Hopper" in rows[1]
     code, out, _ = run(capsys, "doctor")
     assert code == 0, out
+    assert f"ok    sui {chain.url}: answers" in out
+    assert "release 2 of shop-dev: blob" in out and "stored for 53.0 days" in out
 
 
 def test_revoked_publisher_cannot_push(

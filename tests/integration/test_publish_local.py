@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -22,7 +23,7 @@ from syncer.errors import (
 )
 from syncer.gitsource import open_repo, read_commit
 from syncer.ledger.local import LocalLedger
-from syncer.publish import PublishOptions, publish
+from syncer.publish import PublishOptions, publish, rebuild
 
 Backends = tuple[keys.Keypair, LocalBlobStore, LocalLedger]
 
@@ -71,6 +72,19 @@ def test_new_commit_new_release(app_repo: Path, backends: Backends) -> None:
     git(app_repo, "commit", "-qam", "Two replicas")
     assert _publish(app_repo, backends) == [2]
     assert _publish(app_repo, backends, channels=("shop-prod",)) == [1]
+
+
+def test_a_release_is_rebuilt_from_its_commit_byte_for_byte(app_repo: Path,
+                                                              backends: Backends) -> None:
+    _, blobs, ledger = backends
+    _publish(app_repo, backends)
+    (app_repo / "values" / "dev.yaml").write_text("env: dev\nreplicas: 2\nlogLevel: info\n")
+    git(app_repo, "commit", "-qam", "Two replicas")
+    first = ledger.release("shop-dev", 1)
+    assert rebuild(open_repo(app_repo), first) == blobs.get(first.blob_id, sha256=first.sha256)
+    other = dataclasses.replace(first, commit=git(app_repo, "rev-parse", "HEAD"))
+    with pytest.raises(BlobIntegrityError, match=f"blob {first.blob_id}: SHA-256"):
+        rebuild(open_repo(app_repo), other)
 
 
 def test_replaced_blob_bytes_are_refused(app_repo: Path, backends: Backends) -> None:

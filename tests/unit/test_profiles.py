@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from syncer import keys
-from syncer.backends import KEY_ENV, publisher_key, select_profile
+from syncer.backends import KEY_ENV, open_backends, publisher_key, select_profile, walrus_lifetime
+from syncer.blobstore.walrus import WalrusBlobStore
 from syncer.config import Home, parse_config
 from syncer.errors import ConfigError
 from syncer.profiles import choose, parse_profiles, read_profiles_file
@@ -39,6 +40,36 @@ def test_builtin_networks_have_public_endpoints() -> None:
     assert testnet.blobstore["aggregators"] and testnet.blobstore["epochs"] == 53
     assert testnet.ledger["graphql"].endswith("/graphql")
     assert choose("mainnet", layers=[]).blobstore["aggregators"]
+    for name in ("testnet", "mainnet"):
+        assert walrus_lifetime(choose(name, layers=[])) is not None, name
+
+
+@pytest.mark.parametrize(("blobstore", "words"), [
+    ({"expiry_warning_days": "soon"}, "blobstore.expiry_warning_days: must be a number of days"),
+    ({"expiry_warning_days": -1}, "blobstore.expiry_warning_days: must be a number of days"),
+    ({"staking_object": "0xzz"}, "blobstore.staking_object: not a Sui address"),
+    ({"graphql": 7}, "blobstore.graphql: must be a URL"),
+])
+def test_bad_lifetime_settings_name_the_field(tmp_path: Path, blobstore: dict[str, object],
+                                              words: str) -> None:
+    spec = {"blobstore": {"kind": "walrus", "aggregators": ["http://a"], **blobstore},
+            "ledger": {"kind": "local"}}
+    with pytest.raises(ConfigError, match=words):
+        open_backends(choose("x", layers=[{"x": spec}]), home=Home(tmp_path))
+
+
+def test_blob_objects_go_to_the_publisher_unless_the_profile_says(tmp_path: Path) -> None:
+    spec: dict[str, dict[str, object]] = {
+        "blobstore": {"kind": "walrus", "aggregators": ["http://a"]},
+        "ledger": {"kind": "local"}}
+    owner = "0x" + "ab" * 32
+    store = open_backends(choose("x", layers=[{"x": spec}]), home=Home(tmp_path),
+                          blob_owner=owner).blobs
+    assert isinstance(store, WalrusBlobStore) and store.options.send_object_to == owner
+    spec["blobstore"]["send_object_to"] = "0x1"
+    store = open_backends(choose("x", layers=[{"x": spec}]), home=Home(tmp_path),
+                          blob_owner=owner).blobs
+    assert isinstance(store, WalrusBlobStore) and store.options.send_object_to == "0x1"
 
 
 def test_syncer_yaml_extends_a_builtin_key_by_key(tmp_path: Path) -> None:
