@@ -135,7 +135,10 @@ class WalrusLifetime:
         if not repr_.endswith("::staking::Staking"):
             raise self._error(f"is a {cut(repr_, 120)}, not a Walrus staking::Staking")
         self._blob_type = repr_.rsplit("::", 2)[0] + "::blob::Blob"
-        version = int((contents.get("json") or {}).get("version", 0))
+        try:
+            version = int((contents.get("json") or {})["version"])
+        except (KeyError, TypeError, ValueError) as e:
+            raise self._error(f"the staking object has no readable version ({e})") from e
         field = self._query(_INNER, {"id": self.staking_object, "name": u64_bcs(version)})
         value = (((field.get("address") or {}).get("dynamicField") or {}).get("value") or {})
         inner = value.get("json")
