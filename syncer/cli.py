@@ -31,7 +31,7 @@ from syncer.ledger import Ledger
 from syncer.ledger.sui import SuiLedger
 from syncer.logs import configure_logging
 from syncer.model import Release
-from syncer.profiles import remember_registry
+from syncer.profiles import Profile, remember_registry
 from syncer.publish import PublishOptions, publish, rebuild
 from syncer.reconcile import Reconciler, SyncOptions, load
 
@@ -243,13 +243,7 @@ def _refresh(args: argparse.Namespace) -> int:
     home = _home(args)
     profile = select_profile(args.profile, home=home,
                              repo=work_tree_config(args.repo / CONFIG_FILE))
-    try:
-        owner: str | None = publisher_key(profile, home=home).address
-    except ConfigError as e:
-        log.warning("no publisher key (%s): a new Blob object stays with the Walrus publisher",
-                    e)
-        owner = None
-    backends = open_backends(profile, home=home, blob_owner=owner)
+    backends = open_backends(profile, home=home, blob_owner=_blob_owner(profile, home))
     named = args.channel[0] if args.channel else os.environ.get("SYNCER_CHANNEL")
     channel = _pick_channel(named, backends.ledger)
     release = backends.ledger.release(channel, args.refresh)
@@ -261,6 +255,18 @@ def _refresh(args: argparse.Namespace) -> int:
     until = f" until epoch {stored.end_epoch}" if stored.end_epoch is not None else ""
     print(f"refreshed blob {stored.blob_id} of {output.release_line(release)}{until}{how}")
     return 0
+
+
+def _blob_owner(profile: Profile, home: Home) -> str | None:
+    """Who receives a refresh's new Blob object on Walrus: the publisher key, if it loads."""
+    if profile.setting("blobstore", "kind") != "walrus":
+        return None
+    try:
+        return publisher_key(profile, home=home).address
+    except ConfigError as e:
+        log.warning("no publisher key (%s): a new Blob object stays with the Walrus publisher",
+                    e)
+        return None
 
 
 def _rebuild(path: Path, release: Release, *, unreadable: BlobStoreError) -> bytes:

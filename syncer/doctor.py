@@ -179,7 +179,8 @@ def _lifetimes(profile: Profile, heads: list[Release], key_address: str | None,
 
 def _lifetime_finding(release: Release, lifetime: BlobLifetime | None, epoch: WalrusEpoch, *,
                       now_ms: int, warn_ms: int) -> Finding:
-    subject, refresh = _subject(release), f"`syncer publish --refresh {release.seq}`"
+    subject = _subject(release)
+    refresh = f"`syncer publish --refresh {release.seq} --channel {release.channel}`"
     if lifetime is None:
         return Finding(Level.WARN, subject, f"no certified Blob object of blob "
                        f"{release.blob_id} is held by its publisher, send_object_to or this "

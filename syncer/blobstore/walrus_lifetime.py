@@ -117,7 +117,7 @@ class WalrusLifetime:
     def blob(self, blob_id: str, *, owners: Iterable[str]) -> BlobLifetime | None:
         """The longest-lived certified Blob object of `blob_id` that `owners` hold, if any."""
         wanted, best = blob_id_to_u256(blob_id), None
-        for owner in dict.fromkeys(_address(o, where="owner") for o in owners):
+        for owner in _addresses(owners):
             for object_id, body in self._owned_blobs(owner):
                 found = _lifetime(blob_id, wanted, object_id, owner, body)
                 if found is not None and (best is None or found.end_epoch > best.end_epoch):
@@ -192,6 +192,17 @@ def _address(value: str, *, where: str) -> str:
         return canonical_address(str(value))
     except ValueError as e:
         raise BlobStoreError(str(e), where=where) from e
+
+
+def _addresses(owners: Iterable[str]) -> list[str]:
+    """The owners that are Sui addresses, canonical and without repeats."""
+    found: dict[str, None] = {}
+    for owner in owners:
+        try:
+            found[canonical_address(owner)] = None
+        except ValueError:
+            log.info("not a Sui address: its objects are not listed", extra={"owner": owner})
+    return list(found)
 
 
 def _epoch_start(state: Any) -> int | None:

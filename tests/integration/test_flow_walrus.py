@@ -130,7 +130,7 @@ def test_doctor_warns_before_the_head_blob_expires_and_refresh_extends_it(
     code, out, _ = run(capsys, "doctor")
     (line,) = [x for x in out.splitlines() if "expires in" in x]
     assert code == 1 and line.startswith("warn  release 1 of shop-dev: blob")
-    assert "(end epoch 6, epoch now 4): run `syncer publish --refresh 1`" in line
+    assert "(end epoch 6, epoch now 4): run `syncer publish --refresh 1 --channel shop-dev`" in line
     code, out, err = run(capsys, "publish", "--refresh", "1")
     assert code == 0, err
     assert "refreshed blob" in out and "release 1 of shop-dev" in out
@@ -149,8 +149,8 @@ def test_an_expired_head_blob_is_reported_and_rebuilt_from_its_commit(
     publisher.epoch += 5
     code, out, _ = run(capsys, "doctor")
     assert code == 1
-    assert "has expired (end epoch 6, epoch now 6): run `syncer publish --refresh 1` in a " \
-        "clone holding commit" in out
+    assert "has expired (end epoch 6, epoch now 6): run `syncer publish --refresh 1 --channel " \
+        "shop-dev` in a clone holding commit" in out
     monkeypatch.chdir(tmp_path)
     code, _, err = run(capsys, "publish", "--refresh", "1")
     (error,) = [line for line in err.splitlines() if line.startswith("syncer: error: ")]
