@@ -20,6 +20,7 @@ package that first published Walrus, whatever its upgrades. `expiry` is the pure
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from typing import Any, Final
 
 import httpx
 
+from syncer.blobstore.walrus import _Oversize, _read_capped
 from syncer.errors import BlobStoreError, cut
 from syncer.ledger._sui_codec import blob_id_to_u256, canonical_address, u64_bcs
 
@@ -164,19 +166,24 @@ class WalrusLifetime:
                     extra={"owner": owner})
 
     def _query(self, query: str, variables: Mapping[str, Any]) -> Mapping[str, Any]:
+        request = {"query": query, "variables": dict(variables)}
         try:
-            reply = httpx.post(self.url, json={"query": query, "variables": dict(variables)},
-                               timeout=self.timeout)
+            with httpx.stream("POST", self.url, json=request, timeout=self.timeout) as reply:
+                status, raw = reply.status_code, _read_capped(reply, _MAX_ANSWER)
         except httpx.HTTPError as e:
             raise BlobStoreError(f"Sui GraphQL does not answer: {cut(str(e), 160)}",
                                  where=self.url) from e
-        if reply.status_code != 200 or len(reply.content) > _MAX_ANSWER:
-            raise BlobStoreError(f"Sui GraphQL answered HTTP {reply.status_code} "
-                                 f"({len(reply.content)} bytes)", where=self.url)
+        except _Oversize as e:
+            raise BlobStoreError(f"Sui GraphQL answered over {_MAX_ANSWER} bytes",
+                                 where=self.url) from e
+        if status != 200:
+            raise BlobStoreError(f"Sui GraphQL answered HTTP {status}", where=self.url)
         try:
-            body = reply.json()
+            body = json.loads(raw)
         except ValueError as e:
             raise BlobStoreError("Sui GraphQL answered with no JSON", where=self.url) from e
+        if not isinstance(body, dict):
+            raise BlobStoreError("Sui GraphQL answered with no JSON object", where=self.url)
         if body.get("errors"):
             message = str((body["errors"][0] or {}).get("message", body["errors"][0]))
             raise BlobStoreError(f"Sui GraphQL refused a query: {cut(message, 200)}",

@@ -21,7 +21,7 @@ from syncer.blobstore.walrus_lifetime import WalrusLifetime
 from syncer.errors import BlobStoreError
 from syncer.testing.sui import SuiGraphQLServer, schema_dir
 from syncer.testing.sui.walrus import DAY_MS
-from syncer.testing.walrus import BlobRecord, StoreRequest, WalrusNetwork
+from syncer.testing.walrus import BlobRecord, StoreRequest, WalrusNetwork, WalrusServer
 
 pytestmark = pytest.mark.skipif(not (schema_dir() / "schema.graphql").exists(),
                                 reason="shared/specs/sui is not beside the repository")
@@ -127,3 +127,9 @@ def test_an_endpoint_that_does_not_answer_is_one_line() -> None:
     with pytest.raises(BlobStoreError, match="Sui GraphQL does not answer") as caught:
         WalrusLifetime(dead, "0x" + "77" * 32, timeout=2).epoch()
     assert "\n" not in str(caught.value) and dead in str(caught.value)
+
+
+def test_an_endpoint_that_is_not_graphql_is_one_line() -> None:
+    with WalrusServer() as walrus, pytest.raises(BlobStoreError) as caught:
+        WalrusLifetime(f"{walrus.url}/graphql", "0x" + "77" * 32, timeout=5).epoch()
+    assert str(caught.value) == f"{walrus.url}/graphql: Sui GraphQL answered HTTP 501"
