@@ -2,7 +2,7 @@
 """The syncer demo: from a git commit to an applied, diffed, audited release.
 
 Runs on the embedded backends (local blob store, local ledger under a fresh $SYNCER_HOME)
-against the Kubernetes API stand-in (`python -m syncer.testing.kubeapi`), which stores objects
+against the Kubernetes API stand-in (`python -m syncer_standins.kubeapi`), which stores objects
 but runs no workloads. Every step prints the command it runs and what that command printed:
 
  1. an app repository made from examples/shop, with a bare remote to push to;
@@ -71,7 +71,7 @@ _SYNCER = (sys.executable, "-m", "syncer")
 
 
 def start_api(work: Path) -> subprocess.Popen[str]:
-    cmd = [sys.executable, "-m", "syncer.testing.kubeapi", "--port", "0",
+    cmd = [sys.executable, "-m", "syncer_standins.kubeapi", "--port", "0",
            "--kubeconfig", str(work / "kubeconfig")]
     server = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
     assert server.stdout is not None

@@ -11,9 +11,9 @@ from pathlib import Path
 import kubernetes
 import pytest
 from helpers import git
+from syncer_standins.kubeapi import KubeApiServer
 
 from syncer.cli import main
-from syncer.testing.kubeapi import KubeApiServer
 
 ROOT = Path(__file__).parents[1]
 EXAMPLE = ROOT / "examples" / "shop"

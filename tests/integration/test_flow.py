@@ -2,7 +2,7 @@
 
 Runs the `syncer` command line against real git repositories (with a bare remote and the
 installed pre-push hook), the embedded backends under a fresh $SYNCER_HOME, and the official
-`kubernetes` client over HTTP to the Kubernetes API stand-in (`syncer.testing.kubeapi`),
+`kubernetes` client over HTTP to the Kubernetes API stand-in (`syncer_standins.kubeapi`),
 because no kube-apiserver can run here; the stand-in's own tests replay transcripts of a real
 one.
 """

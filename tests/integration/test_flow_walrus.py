@@ -1,7 +1,7 @@
 """The release pipeline with bundles on Walrus: push → hook → store on Walrus → sync.
 
 Walrus cannot run here, so a stand-in publisher and two aggregators
-(`syncer.testing.walrus`, following the OpenAPI documents in shared/specs/walrus and computing
+(`syncer_standins.walrus`, following the OpenAPI documents in shared/specs/walrus and computing
 real blob IDs) serve the profile `walrus-here`, defined in $SYNCER_HOME/profiles.yaml. The
 ledger stays the embedded one; the cluster is the Kubernetes API stand-in. Blob lifetimes
 live on Sui: for the doctor's checks, the Sui GraphQL stand-in keeps the Walrus network's
@@ -18,11 +18,12 @@ import kubernetes
 import pytest
 import yaml
 from helpers import commit_and_push, edit, run
+from syncer_standins.sui import SuiGraphQLServer, schema
+from syncer_standins.sui.schema import schema_dir
+from syncer_standins.sui.walrus import DAY_MS
+from syncer_standins.walrus import WalrusNetwork, WalrusServer
 
 from syncer import keys
-from syncer.testing.sui import SuiGraphQLServer, schema_dir
-from syncer.testing.sui.walrus import DAY_MS
-from syncer.testing.walrus import WalrusNetwork, WalrusServer
 
 Walrus = tuple[WalrusServer, WalrusServer, WalrusServer]
 
@@ -52,8 +53,8 @@ def walrus(home: Path, network: WalrusNetwork,
 def books(walrus: Walrus, network: WalrusNetwork, home: Path) -> Iterator[SuiGraphQLServer]:
     """The Sui stand-in keeping the network's books (Staking and Blob objects; epochs last a
     day), named by the profile so that `syncer doctor` reads blob lifetimes from it."""
-    if not (schema_dir() / "schema.graphql").exists():
-        pytest.skip("shared/specs/sui is not beside the repository")
+    if schema_dir() is None:
+        pytest.skip(schema.missing())
     with SuiGraphQLServer() as sui:
         staking = sui.add_walrus(network, epoch_duration_ms=DAY_MS)
         profiles = yaml.safe_load((home / "profiles.yaml").read_text())

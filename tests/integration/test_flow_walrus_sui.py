@@ -1,8 +1,8 @@
 """The demo flow with the real backends' protocols: bundles on Walrus, releases on Sui.
 
 Neither Walrus nor Sui can run here, so the profile `chain-here` points at stand-ins on
-127.0.0.1: `syncer.testing.walrus` (publisher and aggregator, following shared/specs/walrus)
-and `syncer.testing.sui` (the Sui GraphQL schema of shared/specs/sui, with the registry
+127.0.0.1: `syncer_standins.walrus` (publisher and aggregator, following shared/specs/walrus)
+and `syncer_standins.sui` (the Sui GraphQL schema of shared/specs/sui, with the registry
 module emulated, and the Walrus network's Staking and Blob objects; the client is pysui's
 real GqlProtocolClient). The cluster is the Kubernetes API stand-in. Channels are
 registered by `syncer init` through real signed transactions, and the pre-push hook
@@ -18,16 +18,16 @@ import kubernetes
 import pytest
 import yaml
 from helpers import commit_and_push, edit, git, run
+from syncer_standins.sui import SuiGraphQLServer, schema
+from syncer_standins.sui.schema import schema_dir
+from syncer_standins.walrus import WalrusServer
 
 from syncer import keys
 from syncer.backends import open_backends, select_profile
 from syncer.cli import main
 from syncer.config import Home
-from syncer.testing.sui import SuiGraphQLServer, schema_dir
-from syncer.testing.walrus import WalrusServer
 
-pytestmark = pytest.mark.skipif(not (schema_dir() / "schema.graphql").exists(),
-                                reason="shared/specs/sui is not beside the repository")
+pytestmark = pytest.mark.skipif(schema_dir() is None, reason=schema.missing())
 
 
 @pytest.fixture

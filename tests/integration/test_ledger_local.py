@@ -284,6 +284,9 @@ def tampered(ledger: LocalLedger, match: str) -> None:
         publish(ledger, 9)
 
 
+_COLUMNS = ("blob_id", "commit", "sha256", "timestamp_ms", "signer", "signature")
+
+
 @pytest.mark.parametrize(
     ("column", "value"),
     [
@@ -294,6 +297,7 @@ def tampered(ledger: LocalLedger, match: str) -> None:
         ("signer", STRANGER.public_key),
         ("signature", PUBLISHER.sign(b"something else")),
     ],
+    ids=lambda value: value if value in _COLUMNS else "",  # keys differ per process
 )
 def test_edited_release_is_detected(
     three: LocalLedger, path: Path, column: str, value: object

@@ -24,18 +24,15 @@ from typing import Any
 import pytest
 import yaml
 from pysui.sui.sui_bcs import bcs
+from syncer_standins.sui import SuiGraphQLServer, schema
+from syncer_standins.sui.chain import TxRecord
+from syncer_standins.sui.schema import schema_dir
 
 from syncer import keys
 from syncer.keys import Keypair
 from syncer.ledger.sui import SuiLedger, SuiOptions
-from syncer.testing.sui import SuiGraphQLServer, schema_dir
-from syncer.testing.sui.chain import TxRecord
 
-pytestmark = pytest.mark.skipif(
-    schema_dir() is None,
-    reason="Sui GraphQL schema not found: shared/specs/sui beside the repository "
-           "(or set SYNCER_SUI_SCHEMA_DIR)",
-)
+pytestmark = pytest.mark.skipif(schema_dir() is None, reason=schema.missing())
 
 GOLDEN = Path(__file__).parents[1] / "testdata" / "sui"
 # Test-only keys, used nowhere else.

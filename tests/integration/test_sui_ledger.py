@@ -21,6 +21,8 @@ from pysui.sui.sui_bcs import bcs
 from pysui.sui.sui_common import sui_commands
 from pysui.sui.sui_common.config.confgroup import NetworkType
 from pysui.sui.sui_pgql.pgql_clients import GqlProtocolClient
+from syncer_standins.sui import SuiGraphQLServer, schema
+from syncer_standins.sui.schema import schema_dir
 
 from syncer import keys
 from syncer.errors import LedgerError, RuleViolationError
@@ -28,13 +30,8 @@ from syncer.keys import Keypair
 from syncer.ledger import Ledger
 from syncer.ledger._sui_codec import abort_error
 from syncer.ledger.sui import SuiLedger, SuiOptions, u256_to_blob_id
-from syncer.testing.sui import SuiGraphQLServer, schema_dir
 
-pytestmark = pytest.mark.skipif(
-    schema_dir() is None,
-    reason="Sui GraphQL schema not found: shared/specs/sui beside the repository "
-           "(or set SYNCER_SUI_SCHEMA_DIR)",
-)
+pytestmark = pytest.mark.skipif(schema_dir() is None, reason=schema.missing())
 
 CHANNEL = "shop-prod"
 GAS_BUDGET = 10_000_000

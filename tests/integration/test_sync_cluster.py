@@ -1,7 +1,7 @@
 """Sync behaviours against the Kubernetes API stand-in: CRDs first, opt-out annotations,
 dry runs, takeovers, show, and a cluster that stops answering.
 
-The stand-in (`syncer.testing.kubeapi`) stands in for kube-apiserver, which cannot run here;
+The stand-in (`syncer_standins.kubeapi`) stands in for kube-apiserver, which cannot run here;
 its own tests replay transcripts recorded against a real one.
 """
 
@@ -14,9 +14,9 @@ import kubernetes
 import pytest
 import yaml
 from helpers import commit_and_push, run
+from syncer_standins.kubeapi import KubeApiServer
 
 from syncer.cli import main
-from syncer.testing.kubeapi import KubeApiServer
 
 CRD = """\
 apiVersion: apiextensions.k8s.io/v1

@@ -15,16 +15,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from syncer_standins.sui import SuiGraphQLServer, schema
+from syncer_standins.sui.schema import schema_dir
+from syncer_standins.sui.walrus import DAY_MS
+from syncer_standins.walrus import BlobRecord, StoreRequest, WalrusNetwork, WalrusServer
 
 from syncer.blobstore import blob_id_of
 from syncer.blobstore.walrus_lifetime import WalrusLifetime
 from syncer.errors import BlobStoreError
-from syncer.testing.sui import SuiGraphQLServer, schema_dir
-from syncer.testing.sui.walrus import DAY_MS
-from syncer.testing.walrus import BlobRecord, StoreRequest, WalrusNetwork, WalrusServer
 
-pytestmark = pytest.mark.skipif(not (schema_dir() / "schema.graphql").exists(),
-                                reason="shared/specs/sui is not beside the repository")
+pytestmark = pytest.mark.skipif(schema_dir() is None, reason=schema.missing())
 
 ALICE = "0x" + "a1" * 32
 BOB = "0x" + "b0" * 32

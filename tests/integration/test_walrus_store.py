@@ -17,12 +17,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+from syncer_standins.walrus import WalrusNetwork, WalrusServer
 
 from syncer.blobstore import blob_id_of
 from syncer.blobstore.walrus import WalrusBlobStore, WalrusOptions
 from syncer.bundle import sha256_hex
 from syncer.errors import BlobIntegrityError, BlobNotFoundError, BlobStoreError
-from syncer.testing.walrus import WalrusNetwork, WalrusServer
 
 DATA = b"a bundle: deterministic tar bytes\n" * 40
 SHA = sha256_hex(DATA)

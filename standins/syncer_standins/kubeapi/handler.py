@@ -1,0 +1,117 @@
+"""The HTTP side: a `ThreadingHTTPServer` whose handler turns requests into `api.serve` calls.
+
+HTTP/1.1 with keep-alive; JSON answers end with a newline as kube's do; a watch is a
+chunked 200 with one event per line. Errors are Status bodies, except unknown paths: a
+plain-text `404 page not found`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from syncer_standins._http import TrackedHandler, TrackingHTTPServer
+from syncer_standins.kubeapi.api import Reply, Request, WatchReply, serve
+from syncer_standins.kubeapi.errors import ApiError, PageNotFound, status_body
+from syncer_standins.kubeapi.state import ApiState
+
+__all__ = ["ApiHTTPServer", "Handler"]
+
+logger = logging.getLogger(__name__)
+
+_MAX_BODY = 3 * 1024 * 1024
+
+
+def _dump(body: Any) -> bytes:
+    return (json.dumps(body, separators=(",", ":"), ensure_ascii=False) + "\n").encode()
+
+
+class ApiHTTPServer(TrackingHTTPServer):
+    def __init__(self, address: tuple[str, int], state: ApiState) -> None:
+        super().__init__(address, Handler)
+        self.state = state
+
+
+class Handler(TrackedHandler):
+    server: ApiHTTPServer
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    def do_POST(self) -> None:
+        self._handle()
+
+    def do_PUT(self) -> None:
+        self._handle()
+
+    def do_PATCH(self) -> None:
+        self._handle()
+
+    def do_DELETE(self) -> None:
+        self._handle()
+
+    def _request(self) -> Request:
+        url = urlsplit(self.path)
+        query = {k: v[0] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        length = int(self.headers.get("Content-Length") or 0)
+        if length > _MAX_BODY:
+            raise ApiError(413, f"Request entity too large: limit is {_MAX_BODY}",
+                           "RequestEntityTooLarge")
+        body = self.rfile.read(length) if length else b""
+        return Request(self.command, url.path, query, headers, body)
+
+    def _handle(self) -> None:
+        try:
+            reply = serve(self.server.state, self._request())
+        except PageNotFound:
+            self._send(404, b"404 page not found\n", content_type="text/plain; charset=utf-8")
+        except ApiError as err:
+            self._send(err.code, _dump(err.body()), content_type="application/json")
+        except Exception:
+            logger.exception("internal error serving %s %s", self.command, self.path)
+            body = status_body(500, "Internal error", reason="InternalError")
+            self._send(500, _dump(body), content_type="application/json")
+        else:
+            if isinstance(reply, WatchReply):
+                self._stream(reply)
+            else:
+                self._reply(reply)
+
+    def _reply(self, reply: Reply) -> None:
+        if reply.content_type.startswith("text/plain"):
+            self._send(reply.status, str(reply.body).encode(), content_type=reply.content_type)
+        else:
+            self._send(reply.status, _dump(reply.body), content_type=reply.content_type)
+
+    def _send(self, status: int, data: bytes, *, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-cache, private")
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _stream(self, reply: WatchReply) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("Cache-Control", "no-cache, private")
+        self.end_headers()
+        self.close_connection = True
+        try:
+            for event in reply.events:
+                line = _dump(event)
+                self.wfile.write(f"{len(line):x}\r\n".encode() + line + b"\r\n")
+                self.wfile.flush()
+            self.wfile.write(b"0\r\n\r\n")
+        except OSError:
+            logger.debug("watch client went away")
+        except Exception:
+            logger.exception("watch stream failed")
+        finally:
+            close = getattr(reply.events, "close", None)
+            if close is not None:
+                close()

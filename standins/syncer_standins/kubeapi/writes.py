@@ -1,0 +1,367 @@
+"""Writes: create (POST), replace (PUT), patch (apply, merge, JSON, strategic) and delete.
+
+Each write runs under the store lock from its first read to its commit, checks what kube
+checks in the order kube checks it (field manager, body, kind and apiVersion for the path,
+name and namespace against the URL, namespace existence, schema, conflicts, validation),
+records field ownership, and writes only when the object really changes: a write that
+changes nothing answers the stored object with its old resourceVersion. `dryRun=All` runs
+everything but the commit.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from syncer_standins.kubeapi import ownership
+from syncer_standins.kubeapi.catalog import ResourceType
+from syncer_standins.kubeapi.defaults import apply_defaults
+from syncer_standins.kubeapi.errors import (
+    ApiError,
+    Resource,
+    already_exists,
+    bad_request,
+    conflict,
+    forbidden,
+    internal,
+    invalid,
+    not_found,
+    unsupported_media_type,
+)
+from syncer_standins.kubeapi.objects import Obj, drop_nulls, meta, now, without_managed_fields
+from syncer_standins.kubeapi.patches import apply_json_patch, merge_patch, parse_json, parse_yaml
+from syncer_standins.kubeapi.state import ApiState, Written
+from syncer_standins.kubeapi.store import StoreKey
+from syncer_standins.kubeapi.strategy import (
+    ignored_fields,
+    prepare_create,
+    prepare_status_write,
+    prepare_update,
+    zero_object,
+)
+from syncer_standins.kubeapi.typed import prune_unknown, same, validate
+from syncer_standins.kubeapi.validation import validate_object
+
+__all__ = [
+    "Target",
+    "WriteRequest",
+    "apply",
+    "commit",
+    "create",
+    "is_dry_run",
+    "patch",
+    "replace",
+    "require_namespace",
+    "write_status",
+]
+
+logger = logging.getLogger(__name__)
+
+Result = tuple[int, Obj]
+_NAMESPACES = ("", "namespaces")
+_MODIFIED = (
+    "the object has been modified; please apply your changes to the latest version and try again"
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    """What a request addresses: a type, and a namespace, name and subresource when given."""
+
+    rtype: ResourceType
+    namespace: str = ""
+    name: str = ""
+    subresource: str = ""
+
+    @property
+    def key(self) -> StoreKey:
+        return self.rtype.stored_key
+
+
+@dataclass(frozen=True)
+class WriteRequest:
+    target: Target
+    query: Mapping[str, str]
+    body: bytes
+    content_type: str = "application/json"
+    user_agent: str = ""
+
+    @property
+    def manager(self) -> str:
+        """fieldManager, else the User-Agent up to its first `/` (as kube does)."""
+        return self.query.get("fieldManager") or self.user_agent.split("/", 1)[0] or "unknown"
+
+
+def is_dry_run(query: Mapping[str, str]) -> bool:
+    value = query.get("dryRun", "")
+    if value not in ("", "All"):
+        raise bad_request(f'dryRun: Unsupported value: "{value}": supported values: "All"')
+    return value == "All"
+
+
+def commit(state: ApiState, obj: Obj, *, rtype: ResourceType, before: Obj | None) -> Obj:
+    """Store obj and let the reactors (controllers) see the change."""
+    stored = state.store.write(rtype.stored_key, obj)
+    logger.debug("stored %s %s rv=%s", rtype.kind, meta(stored).get("name"),
+                 meta(stored).get("resourceVersion"))
+    state.react(Written(rtype, before, stored))
+    return stored
+
+
+def require_namespace(state: ApiState, namespace: str) -> None:
+    """A namespaced object can only be created in a namespace that exists and lives."""
+    found = state.store.get(_NAMESPACES, namespace="", name=namespace)
+    if found is None:
+        raise not_found(Resource("namespaces", "", "Namespace"), namespace)
+    if meta(found).get("deletionTimestamp"):
+        raise forbidden(f"unable to create new content in namespace {namespace} because it is "
+                        "being terminated")
+
+
+def _group_version_kind(obj: Obj) -> str:
+    api_version = str(obj.get("apiVersion", ""))
+    group, _, version = api_version.rpartition("/")
+    return f"{group}/{version}, Kind={obj.get('kind', '')}"
+
+
+def _check_identity(obj: Any, target: Target) -> Obj:
+    """Fill in and check kind, apiVersion, name and namespace against the URL (400s)."""
+    if not isinstance(obj, dict):
+        raise bad_request("the body of the request must be an object")
+    rtype = target.rtype
+    obj.setdefault("apiVersion", rtype.api_version)
+    obj.setdefault("kind", rtype.kind)
+    if (obj["apiVersion"], obj["kind"]) != (rtype.api_version, rtype.kind):
+        raise bad_request(f"invalid object type: {_group_version_kind(obj)}")
+    metadata = meta(obj)
+    name = metadata.get("name")
+    if target.name and name and name != target.name:
+        raise bad_request(f"the name of the object ({name}) does not match the name on the URL "
+                          f"({target.name})")
+    if target.name:
+        metadata["name"] = target.name
+    if not rtype.namespaced:
+        metadata.pop("namespace", None)
+        return obj
+    namespace = metadata.get("namespace")
+    if namespace and namespace != target.namespace:
+        raise bad_request("the namespace of the provided object does not match the namespace "
+                          "sent on the request")
+    metadata["namespace"] = target.namespace
+    return obj
+
+
+def _check_version(obj: Obj, live: Obj, *, target: Target) -> None:
+    wanted = meta(obj).get("resourceVersion")
+    if wanted and wanted != meta(live).get("resourceVersion"):
+        raise conflict(target.rtype.resource, target.name, why=_MODIFIED)
+
+
+def _change(state: ApiState, target: Target, *, manager: str, operation: str,
+            obj: Obj) -> ownership.Change:
+    return ownership.Change(
+        state.registry.schema(target.rtype),
+        ownership.ManagerKey(manager, operation, target.subresource),
+        target.rtype.api_version, now(),
+        ignored_fields(target.rtype, obj, subresource=target.subresource),
+    )
+
+
+def _validated(obj: Obj, target: Target) -> Obj:
+    causes = validate_object(obj, target.rtype)
+    if causes:
+        raise invalid(target.rtype.resource, str(meta(obj).get("name", "")), causes=causes)
+    return obj
+
+
+def _finish(state: ApiState, request: WriteRequest, *, live: Obj | None, new: Obj) -> Result:
+    """Answer a no-op with the live object, a dry run with the would-be one, else commit."""
+    code = 201 if live is None else 200
+    if live is not None and same(_comparable(new), _comparable(live)):
+        return 200, live
+    if is_dry_run(request.query):
+        if live is not None:
+            meta(new)["resourceVersion"] = meta(live)["resourceVersion"]
+        return code, new
+    return code, commit(state, new, rtype=request.target.rtype, before=live)
+
+
+def _comparable(obj: Obj) -> Obj:
+    result = copy.deepcopy(obj)
+    meta(result).pop("resourceVersion", None)
+    return result
+
+
+def _pruned(state: ApiState, obj: Obj, *, target: Target) -> Obj:
+    kept, dropped = prune_unknown(obj, state.registry.schema(target.rtype))
+    for path in dropped:
+        logger.info("unknown field %r dropped from %s %s", path, target.rtype.kind, target.name)
+    return apply_defaults(kept, target.rtype.kind, custom=target.rtype.custom)
+
+
+def _record_update(
+    state: ApiState, request: WriteRequest, *, live: Obj | None, new: Obj
+) -> Obj:
+    """Ownership of a plain write, then what the server sets; returns the object to store."""
+    target = request.target
+    base = without_managed_fields(live) if live is not None else zero_object(target.rtype)
+    sent = ownership.decode(meta(new).get("managedFields"))
+    managers = sent or ownership.decode(meta(live or {}).get("managedFields"))
+    change = _change(state, target, manager=request.manager, operation="Update", obj=new)
+    managers = ownership.update(base, without_managed_fields(new), managers=managers,
+                                change=change)
+    return _server_sets(state, target, live=live, new=new, managers=managers, now=change.now)
+
+
+def _server_sets(state: ApiState, target: Target, *, live: Obj | None, new: Obj,
+                 managers: ownership.Managers, now: str) -> Obj:
+    """What the server adds to any write (create or update fields, managedFields), checked."""
+    if live is None:
+        prepare_create(new, target.rtype, now=now, allocator=state.allocator)
+    elif target.subresource != "status":
+        prepare_update(live, new, rtype=target.rtype, allocator=state.allocator)
+    _set_managed_fields(new, managers)
+    return _validated(new, target)
+
+
+def _set_managed_fields(obj: Obj, managers: ownership.Managers) -> None:
+    entries = ownership.encode(managers)
+    if entries:
+        meta(obj)["managedFields"] = entries
+    else:
+        meta(obj).pop("managedFields", None)
+
+
+def create(state: ApiState, request: WriteRequest) -> Result:
+    target = request.target
+    obj = _check_identity(parse_json(request.body), target)
+    metadata = meta(obj)
+    if not metadata.get("name") and metadata.get("generateName"):
+        metadata["name"] = metadata["generateName"] + _random_suffix()
+    with state.store.lock:
+        if target.rtype.namespaced:
+            require_namespace(state, target.namespace)
+        new = _record_update(state, request, live=None, new=_pruned(state, obj, target=target))
+        if state.store.get(target.key, namespace=target.namespace, name=str(metadata.get("name"))):
+            raise already_exists(target.rtype.resource, str(metadata.get("name")))
+        return _finish(state, request, live=None, new=new)
+
+
+def _random_suffix() -> str:
+    """Five random characters, as kube appends to a generateName."""
+    return "".join(secrets.choice("bcdfghjklmnpqrstvwxz2456789") for _ in range(5))
+
+
+def _live(state: ApiState, target: Target) -> Obj:
+    live = state.store.get(target.key, namespace=target.namespace, name=target.name)
+    if live is None:
+        raise not_found(target.rtype.resource, target.name)
+    return live
+
+
+def replace(state: ApiState, request: WriteRequest) -> Result:
+    target = request.target
+    obj = _check_identity(parse_json(request.body), target)
+    with state.store.lock:
+        live = _live(state, target)
+        _check_version(obj, live, target=target)
+        if target.subresource == "status":
+            obj = prepare_status_write(live, obj)
+        new = _record_update(state, request, live=live, new=_pruned(state, obj, target=target))
+        return _finish(state, request, live=live, new=new)
+
+
+def patch(state: ApiState, request: WriteRequest) -> Result:
+    media = request.content_type.split(";", 1)[0].strip()
+    if media in ("application/apply-patch+yaml", "application/apply-patch+json"):
+        return apply(state, request)
+    document = parse_json(request.body)
+    target = request.target
+    with state.store.lock:
+        live = _live(state, target)
+        if media in ("application/merge-patch+json", "application/strategic-merge-patch+json"):
+            if not isinstance(document, dict):
+                raise bad_request("patch body must be a JSON object")
+            patched = merge_patch(live, document)
+        elif media == "application/json-patch+json":
+            patched = apply_json_patch(live, document)
+        else:
+            raise unsupported_media_type(media)
+        obj = _check_identity(patched, target)
+        if target.subresource == "status":
+            obj = prepare_status_write(live, obj)
+        new = _record_update(state, request, live=live, new=_pruned(state, obj, target=target))
+        return _finish(state, request, live=live, new=new)
+
+
+def _typed_patch_errors(state: ApiState, config: Obj, *, target: Target) -> None:
+    errors = validate(config, state.registry.schema(target.rtype))
+    if not errors:
+        return
+    text = errors[0] if len(errors) == 1 else "errors:\n" + "\n".join(f"  {e}" for e in errors)
+    where = f"{target.namespace}/{target.name}"
+    raise internal(f"failed to create typed patch object ({where}; "
+                   f"{_group_version_kind(config)}): {text}")
+
+
+def _apply_config(request: WriteRequest) -> Obj:
+    if not request.query.get("fieldManager"):
+        raise ApiError(422, 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required '
+                       "value: is required for apply patch", "Invalid", {
+                           "group": "meta.k8s.io", "kind": "PatchOptions", "causes": [{
+                               "reason": "FieldValueRequired",
+                               "message": "Required value: is required for apply patch",
+                               "field": "fieldManager"}]})
+    return _check_identity(parse_yaml(request.body), request.target)
+
+
+def apply(state: ApiState, request: WriteRequest) -> Result:
+    """Server-side apply (`application/apply-patch+yaml`): creates (201) or updates (200)."""
+    target = request.target
+    config = _apply_config(request)
+    with state.store.lock:
+        live = state.store.get(target.key, namespace=target.namespace, name=target.name)
+        if live is None and target.subresource:
+            raise not_found(target.rtype.resource, target.name)
+        if live is None and target.rtype.namespaced:
+            require_namespace(state, target.namespace)
+        _typed_patch_errors(state, config, target=target)
+        if live is not None:
+            _check_version(config, live, target=target)
+        meta(config).pop("managedFields", None)
+        new = _applied(state, request, live=live, config=config)
+        return _finish(state, request, live=live, new=new)
+
+
+def _applied(
+    state: ApiState, request: WriteRequest, *, live: Obj | None, config: Obj
+) -> Obj:
+    target = request.target
+    base = without_managed_fields(live) if live is not None else zero_object(target.rtype)
+    change = _change(state, target, manager=request.manager, operation="Apply",
+                     obj={**base, **config})
+    managers = ownership.decode(meta(live or {}).get("managedFields"))
+    force = request.query.get("force", "") == "true"
+    try:
+        merged, managers = ownership.apply(base, config, managers=managers, change=change,
+                                           force=force)
+    except ownership.ApplyConflict as err:
+        raise err.to_api_error() from err
+    new = drop_nulls(merged)
+    if live is not None and target.subresource == "status":
+        new = prepare_status_write(live, new)
+    apply_defaults(new, target.rtype.kind, custom=target.rtype.custom)
+    return _server_sets(state, target, live=live, new=new, managers=managers, now=change.now)
+
+
+def write_status(state: ApiState, new: Obj, *, rtype: ResourceType, manager: str) -> None:
+    """A controller's PUT of new to `/status` (only status and annotations change)."""
+    metadata = meta(new)
+    target = Target(rtype, str(metadata.get("namespace", "")), str(metadata["name"]), "status")
+    metadata.pop("managedFields", None)
+    replace(state, WriteRequest(target, {"fieldManager": manager}, json.dumps(new).encode()))
