@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,7 +16,6 @@ from syncer.blobstore.walrus_lifetime import WalrusLifetime
 from syncer.config import CONFIG_FILE, Home, RepoConfig, parse_config
 from syncer.errors import ConfigError
 from syncer.ledger import Ledger
-from syncer.ledger._sui_codec import canonical_address
 from syncer.ledger.local import LocalLedger
 from syncer.ledger.sui import (
     DEFAULT_KEY_ENV,
@@ -25,9 +25,12 @@ from syncer.ledger.sui import (
     key_from_keystore,
 )
 from syncer.profiles import Profile, choose, parse_profiles, read_profiles_file
+from syncer.suivalues import canonical_address
 
-__all__ = ["KEY_ENV", "Backends", "open_backends", "publisher_key", "select_profile",
-           "walrus_lifetime"]
+__all__ = ["KEY_ENV", "Backends", "blob_owner", "open_backends", "publisher_key",
+           "select_profile", "walrus_lifetime", "work_tree_config"]
+
+log = logging.getLogger(__name__)
 
 KEY_ENV = DEFAULT_KEY_ENV
 """An environment variable that may hold the publisher key as a `suiprivkey1…` string."""
@@ -43,7 +46,7 @@ class Backends:
 def select_profile(name: str | None, *, home: Home, repo: RepoConfig | None = None,
                    where: str = CONFIG_FILE) -> Profile:
     """The profile chosen by flag/env/syncer.yaml, with every definition layered in."""
-    layers = [read_profiles_file(home.root / "profiles.yaml")]
+    layers = [read_profiles_file(home.profiles)]
     default = None
     if repo is not None:
         layers.append(parse_profiles(repo.profiles, where=where))
@@ -85,6 +88,19 @@ def publisher_key(profile: Profile, *, home: Home) -> keys.Keypair:
         return key_from_keystore(Path(str(keystore)).expanduser(), address)
     key_file = profile.setting("ledger", "key_file")
     return keys.load(Path(str(key_file)).expanduser() if key_file else home.key_file)
+
+
+def blob_owner(profile: Profile, *, home: Home) -> str | None:
+    """Who receives a new Blob object on Walrus when no publish names one: the publisher
+    key's address if the key loads; None (the Walrus publisher keeps it) otherwise."""
+    if profile.setting("blobstore", "kind") != "walrus":
+        return None
+    try:
+        return publisher_key(profile, home=home).address
+    except ConfigError as e:
+        log.warning("no publisher key (%s): a new Blob object stays with the Walrus publisher",
+                    e)
+        return None
 
 
 def _blobstore(profile: Profile, home: Home, owner: str | None) -> BlobStore:

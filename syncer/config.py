@@ -186,6 +186,11 @@ class Home:
     def ledger(self) -> Path:
         return self.root / "ledger.sqlite"
 
+    @property
+    def profiles(self) -> Path:
+        """Profile definitions for this machine, and the Registry IDs `syncer init` made."""
+        return self.root / "profiles.yaml"
+
 
 def merge_values(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     """Deep merge of mappings; anything else in `over` replaces what `base` had."""

@@ -30,6 +30,7 @@ __all__ = [
     "ED25519_FLAG",
     "Keypair",
     "address_of",
+    "ensure",
     "from_suiprivkey",
     "generate",
     "load",
@@ -133,6 +134,15 @@ def save(keypair: Keypair, path: Path) -> None:
     with os.fdopen(fd, "w", encoding="ascii") as f:
         f.write(keypair.to_suiprivkey() + "\n")
     log.info("key saved", extra={"path": str(path), "address": keypair.address})
+
+
+def ensure(path: Path) -> tuple[Keypair, bool]:
+    """The key saved at `path`, made and saved first if there is none; True if it is new."""
+    if path.exists():
+        return load(path), False
+    keypair = generate()
+    save(keypair, path)
+    return keypair, True
 
 
 def verify(public_key: str, message: bytes, signature: str) -> bool:

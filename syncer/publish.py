@@ -3,8 +3,9 @@
 Everything is checked before anything is stored: the commit's own syncer.yaml (read from the
 commit, not the work tree), and every target channel's render and policy. Then the bundle is
 stored (a no-op when the same bytes are already there) and one release is recorded per
-channel (a no-op when the channel's head already is this commit). `rebuild` makes a
-release's bundle again from its commit, for a blob that Walrus no longer serves.
+channel (a no-op when the channel's head already is this commit). `refresh` stores a
+release's bundle again so that Walrus keeps it longer; when Walrus no longer serves it,
+`rebuild` makes it again from its commit.
 """
 
 from __future__ import annotations
@@ -12,22 +13,23 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import git
 
 from syncer.blobstore import BlobStore, StoredBlob, verify_blob
 from syncer.bundle import build
 from syncer.config import CONFIG_FILE, ChannelConfig, RepoConfig, parse_config
-from syncer.errors import ConfigError, PolicyError
-from syncer.gitsource import read_commit
+from syncer.errors import BlobIntegrityError, BlobStoreError, ConfigError, GitError, PolicyError
+from syncer.gitsource import open_repo, read_commit
 from syncer.keys import Keypair
 from syncer.ledger import Ledger
 from syncer.model import Obj, Release
 from syncer.policy import enforce
 from syncer.render import render_channel
 
-__all__ = ["PublishOptions", "Published", "commit_config", "publish", "rebuild",
-           "target_channels"]
+__all__ = ["PublishOptions", "Published", "Refreshed", "commit_config", "publish", "rebuild",
+           "refresh", "target_channels"]
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,15 @@ class Published:
     release: Release
     created: bool
     blob: StoredBlob
+
+
+@dataclass(frozen=True)
+class Refreshed:
+    """The outcome of a refresh: the release, the store's answer, whether it was rebuilt."""
+
+    release: Release
+    stored: StoredBlob
+    rebuilt: bool
 
 
 def target_channels(config: RepoConfig, options: PublishOptions) -> list[ChannelConfig]:
@@ -84,6 +95,31 @@ def rebuild(repo: git.Repo, release: Release) -> bytes:
     data = build(info, files)
     verify_blob(data, blob_id=release.blob_id, sha256=release.sha256)
     return data
+
+
+def refresh(release: Release, *, blobs: BlobStore, repo: Path) -> Refreshed:
+    """Store `release`'s bundle again (same bytes, same blob ID) so that it lives longer.
+    Bytes the store no longer serves are rebuilt from the release's commit in `repo`."""
+    try:
+        data, rebuilt = blobs.get(release.blob_id, sha256=release.sha256), False
+    except BlobStoreError as e:
+        data, rebuilt = _rebuild_at(repo, release, unreadable=e), True
+    return Refreshed(release, blobs.refresh(data, blob_id=release.blob_id), rebuilt)
+
+
+def _rebuild_at(path: Path, release: Release, *, unreadable: BlobStoreError) -> bytes:
+    """`rebuild` in the repository at `path`, each failure said in terms of the refresh."""
+    log.warning("the blob cannot be read; rebuilding it from its commit",
+                extra={"blob_id": release.blob_id, "seq": release.seq, "error": str(unreadable)})
+    try:
+        return rebuild(open_repo(path), release)
+    except GitError as e:
+        raise BlobStoreError(f"{unreadable.message}; and it cannot be rebuilt here ({e}): run "
+                             f"this in a clone holding commit {release.commit[:12]}",
+                             where=unreadable.where) from e
+    except BlobIntegrityError as e:
+        raise BlobIntegrityError(f"commit {release.commit[:12]} builds other bytes than the "
+                                 f"release records ({e.message})", where=e.where) from e
 
 
 def commit_config(repo: git.Repo, rev: str) -> tuple[str, RepoConfig]:

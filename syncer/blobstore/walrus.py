@@ -32,6 +32,7 @@ from syncer.blobstore import StoredBlob, blob_id_of, verify_blob
 from syncer.blobstore._walrus_wire import StoreOutcome, WireError, error_summary, parse_store_result
 from syncer.bundle import sha256_hex
 from syncer.errors import BlobIntegrityError, BlobNotFoundError, BlobStoreError, ConfigError
+from syncer.httpcap import Expired, Oversize, read_capped
 
 __all__ = ["DEFAULT_MAX_BYTES", "MAX_EPOCHS_AHEAD", "WalrusBlobStore", "WalrusOptions"]
 
@@ -141,14 +142,6 @@ class _Read:
             return BlobNotFoundError(f"not found at {', '.join(self.missing)}", where=where)
         lead = f"read deadline of {read_deadline:g}s reached" if self.expired else "not read"
         return BlobStoreError(f"{lead}: {'; '.join(others) or 'no aggregator asked'}", where=where)
-
-
-class _Oversize(Exception):
-    """A body longer than its cap."""
-
-
-class _Expired(Exception):
-    """The read deadline passed while a body streamed in."""
 
 
 class WalrusBlobStore:
@@ -319,10 +312,10 @@ class WalrusBlobStore:
             return _Failure(summary, retry=status in _RETRY_STATUS, missing=status == 404)
         cap = self.options.max_bytes
         try:
-            return _read_capped(response, cap, expired=lambda: self._clock() >= deadline)
-        except _Oversize:
+            return read_capped(response, cap, expired=lambda: self._clock() >= deadline)
+        except Oversize:
             return _Failure(f"sent more than the cap of {cap} bytes")
-        except _Expired:
+        except Expired:
             return _Failure("read deadline reached while receiving", expired=True)
 
     def _verified(self, data: bytes, aggregator: str, read: _Read, *, attempt: int) -> bytes | None:
@@ -350,29 +343,11 @@ class WalrusBlobStore:
         return float(min(self.options.backoff * 2 ** (attempt - 1), self.options.max_backoff))
 
 
-def _read_capped(response: httpx.Response, cap: int, *,
-                 expired: Callable[[], bool] = lambda: False) -> bytes:
-    """The body, refused as soon as it is known to pass `cap` bytes (never read whole)."""
-    announced = response.headers.get("content-length", "")
-    if announced.isdigit() and "content-encoding" not in response.headers \
-            and int(announced) > cap:
-        raise _Oversize
-    chunks, total = [], 0
-    for chunk in response.iter_bytes():
-        total += len(chunk)
-        if total > cap:
-            raise _Oversize
-        if expired():
-            raise _Expired
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def _read_answer(response: httpx.Response) -> bytes:
     """A JSON or error body, cut at 1 MiB: past that it is ignored, as if empty."""
     try:
-        return _read_capped(response, _MAX_ANSWER)
-    except _Oversize:
+        return read_capped(response, _MAX_ANSWER)
+    except Oversize:
         return b""
 
 

@@ -28,9 +28,9 @@ from typing import Any, Final
 
 import httpx
 
-from syncer.blobstore.walrus import _Oversize, _read_capped
 from syncer.errors import BlobStoreError, cut
-from syncer.ledger._sui_codec import blob_id_to_u256, canonical_address, u64_bcs
+from syncer.httpcap import Oversize, read_capped
+from syncer.suivalues import blob_id_to_u256, canonical_address, u64_bcs
 
 __all__ = ["BlobLifetime", "Expiry", "WalrusEpoch", "WalrusLifetime", "expiry"]
 
@@ -169,11 +169,11 @@ class WalrusLifetime:
         request = {"query": query, "variables": dict(variables)}
         try:
             with httpx.stream("POST", self.url, json=request, timeout=self.timeout) as reply:
-                status, raw = reply.status_code, _read_capped(reply, _MAX_ANSWER)
+                status, raw = reply.status_code, read_capped(reply, _MAX_ANSWER)
         except httpx.HTTPError as e:
             raise BlobStoreError(f"Sui GraphQL does not answer: {cut(str(e), 160)}",
                                  where=self.url) from e
-        except _Oversize as e:
+        except Oversize as e:
             raise BlobStoreError(f"Sui GraphQL answered over {_MAX_ANSWER} bytes",
                                  where=self.url) from e
         if status != 200:

@@ -31,9 +31,11 @@ class Ledger(Protocol):
 
     def register_channel(
         self, channel: str, *, admin: Keypair, publishers: Sequence[str]
-    ) -> None:
+    ) -> str | None:
         """Create `channel`, administered by `admin`, with these publisher public keys.
 
+        Returns the ID of the record the configuration must name to find the channel again
+        (on Sui, the channel's Registry object), or None where the name alone finds it.
         RuleViolationError if the channel exists or its name is not a label value.
         """
         ...

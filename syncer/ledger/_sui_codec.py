@@ -1,7 +1,6 @@
 """The Sui ledger's pure half: on-chain values to syncer's and back, queries, aborts.  [pure]
 
-- Blob IDs travel on chain as `u256`: the 32 bytes of the blob ID read little-endian, as
-  Walrus stores them; `blob_id_to_u256` and `u256_to_blob_id` convert both ways.
+- Blob IDs travel on chain as `u256` (`syncer.suivalues` converts them).
 - `RegistryView` is a `Registry` object as GraphQL renders it (`MoveValue.json`: u64 and
   u256 as strings, `vector<u8>` as Base64, `Option` as null or the value, `VecSet` as
   `{"contents": [...]}`, `Table` as `{"id", "size"}`); `release_of` turns a `Release` (or
@@ -27,22 +26,19 @@ from typing import Any, Final
 from syncer.errors import LedgerError, RuleViolationError, cut
 from syncer.ledger import rules
 from syncer.model import Release
+from syncer.suivalues import canonical_address, u64_bcs, u256_to_blob_id
 
 __all__ = [
     "ABORTS",
     "PAGE_SIZE",
     "RegistryView",
     "abort_error",
-    "blob_id_to_u256",
-    "canonical_address",
     "caps_query",
     "dynamic_field_query",
     "events_query",
     "object_query",
     "owners_query",
     "release_of",
-    "u64_bcs",
-    "u256_to_blob_id",
 ]
 
 PAGE_SIZE: Final = 50
@@ -60,39 +56,8 @@ ABORTS: Final = {
     11: "the channel name is not a Kubernetes label value",
     12: "the registry was written by another version of the package: upgrade syncer",
 }
-_BLOB_BYTES: Final = 32
-_ADDRESS = re.compile(r"0x[0-9a-fA-F]{1,64}")
 _CURSOR = re.compile(r"[A-Za-z0-9+/=_-]{1,200}")
 _ABORT_TEXT = re.compile(r'MoveAbort\(.*Identifier\("(\w+)"\).*?,\s*(\d+)\)')
-
-
-def blob_id_to_u256(blob_id: str) -> int:
-    """The u256 a Walrus blob ID is on chain: its 32 bytes, little-endian."""
-    try:
-        raw = base64.urlsafe_b64decode(blob_id + "=" * (-len(blob_id) % 4))
-    except (binascii.Error, ValueError) as e:
-        raise ValueError("blob ID is not base64url") from e
-    if len(raw) != _BLOB_BYTES:
-        raise ValueError("blob ID is not 32 bytes")
-    return int.from_bytes(raw, "little")
-
-
-def u256_to_blob_id(value: int) -> str:
-    """The Walrus blob ID (unpadded base64url) of a u256 read from chain."""
-    raw = value.to_bytes(_BLOB_BYTES, "little")
-    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
-
-
-def canonical_address(address: str) -> str:
-    """`0x` + 64 lowercase hex digits; ValueError for anything else."""
-    if not _ADDRESS.fullmatch(address):
-        raise ValueError(f"not a Sui address: {address[:70]!r}")
-    return "0x" + address[2:].lower().rjust(64, "0")
-
-
-def u64_bcs(value: int) -> str:
-    """Base64 of a u64's BCS bytes (the name of a table entry)."""
-    return base64.b64encode(value.to_bytes(8, "little")).decode()
 
 
 @dataclass(frozen=True)

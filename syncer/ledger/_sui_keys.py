@@ -21,7 +21,7 @@ import pysui_fastcrypto as pfc
 from syncer import keys
 from syncer.errors import ConfigError
 from syncer.keys import Keypair
-from syncer.ledger._sui_codec import canonical_address
+from syncer.suivalues import canonical_address
 
 __all__ = ["DEFAULT_KEY_ENV", "key_from_env", "key_from_keystore"]
 

@@ -243,6 +243,7 @@ class LocalLedger:
     def register_channel(
         self, channel: str, *, admin: Keypair, publishers: Sequence[str]
     ) -> None:
+        """Add the channel to the file; it is found again by its name alone."""
         rules.check_channel(channel)
         with self._writing() as db:
             found = db.execute("SELECT name FROM channels WHERE name = ?", (channel,)).fetchall()

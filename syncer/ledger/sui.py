@@ -49,9 +49,10 @@ from syncer.keys import Keypair
 from syncer.ledger import _sui_codec as codec
 from syncer.ledger import rules
 from syncer.ledger._sui_client import Call, Executed, SuiClient
-from syncer.ledger._sui_codec import RegistryView, blob_id_to_u256, u256_to_blob_id
+from syncer.ledger._sui_codec import RegistryView
 from syncer.ledger._sui_keys import DEFAULT_KEY_ENV, key_from_env, key_from_keystore
 from syncer.model import Release
+from syncer.suivalues import blob_id_to_u256, canonical_address, u256_to_blob_id
 
 __all__ = [
     "CLOCK",
@@ -151,7 +152,7 @@ class SuiLedger:
         """The addresses that approved release `seq`, in the order they did."""
         view = self._registry(channel)
         value = self._table_value(view.approvals_table, seq)
-        return [codec.canonical_address(a) for a in (value or {}).get("contents", [])]
+        return [canonical_address(a) for a in (value or {}).get("contents", [])]
 
     # --- writes ----------------------------------------------------------------------
 
@@ -179,7 +180,8 @@ class SuiLedger:
 
     def register_channel(
         self, channel: str, *, admin: Keypair, publishers: Sequence[str]
-    ) -> None:
+    ) -> str:
+        """Create the channel's Registry object; its ID is what the profile must name."""
         rules.check_new_channel(channel, existing=self._registries)
         recipients = [keys.address_of(p) for p in publishers]
         done = self._send(channel, admin, [Call("create", (channel,))])
@@ -191,6 +193,7 @@ class SuiLedger:
             admin_cap = self._created(done, "AdminCap")
             calls = [Call("add_publisher", (admin_cap, registry_id, r)) for r in recipients]
             self._send(channel, admin, calls)
+        return registry_id
 
     def add_publisher(self, channel: str, *, admin: Keypair, public_key: str) -> None:
         address = keys.address_of(public_key)
@@ -302,7 +305,7 @@ class SuiLedger:
         """IDs of the `struct` caps of `registry_id` that `owner` holds."""
         nodes = self._pages(lambda after: codec.caps_query(
             owner, self._type(struct), first=self._options.page_size, after=after), "objects")
-        return [codec.canonical_address(n["address"]) for n in nodes
+        return [canonical_address(n["address"]) for n in nodes
                 if ((n.get("asMoveObject") or {}).get("contents") or {})
                 .get("json", {}).get("registry") == registry_id]
 
@@ -315,7 +318,7 @@ class SuiLedger:
             for cap_id, obj in zip(chunk, found, strict=False):
                 owner = (obj or {}).get("owner") or {}
                 address = (owner.get("address") or {}).get("address")
-                owners[cap_id] = codec.canonical_address(address) if address else None
+                owners[cap_id] = canonical_address(address) if address else None
         return owners
 
     def _publisher_cap(self, channel: str, view: RegistryView, key: Keypair) -> str:
@@ -353,7 +356,7 @@ class SuiLedger:
     def _created(self, done: Executed, struct: str) -> str:
         for object_id, type_repr in done.created:
             if _same_type(type_repr, self._type(struct)):
-                return codec.canonical_address(object_id)
+                return canonical_address(object_id)
         raise LedgerError(f"transaction {done.digest} created no {struct}")
 
     def _type(self, struct: str) -> str:
@@ -362,7 +365,7 @@ class SuiLedger:
 
 def _checked(address: str, what: str) -> str:
     try:
-        return codec.canonical_address(address)
+        return canonical_address(address)
     except ValueError as e:
         raise ConfigError(f"{what} is not a Sui object ID") from e
 
@@ -370,7 +373,7 @@ def _checked(address: str, what: str) -> str:
 def _same_type(type_repr: str, expected: str) -> bool:
     package, _, rest = type_repr.partition("::")
     try:
-        return f"{codec.canonical_address(package)}::{rest}" == expected
+        return f"{canonical_address(package)}::{rest}" == expected
     except ValueError:
         return False
 

@@ -240,6 +240,21 @@ def test_doctor_and_refresh_on_the_embedded_backends(
     assert code == 1 and "error ledger" in out
 
 
+def test_refresh_covers_every_channel_named(
+        pushed: Path, home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "publish", "--channel", "shop-prod")
+    assert code == 0 and "published release 1 of shop-prod" in out, err
+    code, out, err = run(capsys, "publish", "--refresh", "1", "--channel", "shop-dev",
+                         "--channel", "shop-prod")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert len(lines) == 2 and all(line.startswith("refreshed blob ") for line in lines)
+    assert "of release 1 of shop-dev:" in lines[0] and "of release 1 of shop-prod:" in lines[1]
+    code, _, err = run(capsys, "publish", "--refresh", "1", "--channel", "shop-dev",
+                       "--channel", "shop-qa")
+    assert code == 2 and "shop-qa" in err
+
+
 def test_release_whose_blob_id_does_not_match_its_bytes_is_refused(
         pushed: Path, home: Path, core: kubernetes.client.CoreV1Api,
         capsys: pytest.CaptureFixture[str]) -> None:

@@ -21,6 +21,7 @@ from syncer.ledger.sui import (
     key_from_keystore,
     u256_to_blob_id,
 )
+from syncer.suivalues import u64_bcs
 
 REGISTRY = "0x" + "ab" * 32
 TABLE = "0x" + "cd" * 32
@@ -151,7 +152,7 @@ def test_queries_carry_canonical_addresses_and_checked_cursors() -> None:
         codec.events_query("0x2::registry::Published", after='") { x }')
     with pytest.raises(ValueError, match="not a Sui address"):
         codec.object_query('0x1") { evil')
-    assert codec.u64_bcs(1) == base64.b64encode(bytes([1, 0, 0, 0, 0, 0, 0, 0])).decode()
+    assert u64_bcs(1) == base64.b64encode(bytes([1, 0, 0, 0, 0, 0, 0, 0])).decode()
 
 
 # --- keys ------------------------------------------------------------------------------

@@ -1,0 +1,119 @@
+"""Option groups shared by the commands, and what they resolve to.
+
+A handler takes the parsed `argparse.Namespace` and returns the exit code: 0 ok, 1 changes
+or findings, 2 error (raised as a `SyncerError`, which the entry point prints in one line).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TypeAlias
+
+from syncer.backends import Backends, open_backends, select_profile, work_tree_config
+from syncer.cluster import connect
+from syncer.config import Home, RepoConfig
+from syncer.errors import ConfigError
+from syncer.ledger import Ledger
+from syncer.model import Release
+from syncer.reconcile import Reconciler, SyncOptions
+
+__all__ = ["Handler", "Subparsers", "backends", "channel_arg", "channels", "cluster_args",
+           "global_args", "home", "pick_channel", "pick_release", "reconciler", "release_args",
+           "repo_arg"]
+
+Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+Handler = Callable[[argparse.Namespace], int]
+
+
+# --- option groups --------------------------------------------------------------------------
+
+def global_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--home", type=Path, help="local state: keys, blob store, ledger "
+                        "(default $SYNCER_HOME or ~/.syncer)")
+    parser.add_argument("--profile", help="backends to use: local (embedded, the default), "
+                        "testnet, mainnet, or one defined in syncer.yaml or "
+                        "$SYNCER_HOME/profiles.yaml (default $SYNCER_PROFILE, else "
+                        "syncer.yaml's profile, else local)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log each step")
+    parser.add_argument("--log-format", choices=("text", "json"), default="text",
+                        help="log line format on stderr (json for in-cluster use)")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+
+
+def repo_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--repo", type=Path, default=Path("."), help="the app repository")
+
+
+def channel_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--channel", default=os.environ.get("SYNCER_CHANNEL"),
+                        help="the channel (default $SYNCER_CHANNEL, else the only channel "
+                        "of ./syncer.yaml or of the ledger)")
+
+
+def cluster_args(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--kubeconfig", type=Path, help="kubeconfig file (default $KUBECONFIG, "
+                        "~/.kube/config, or the in-cluster service account)")
+    parser.add_argument("--context", help="kubeconfig context (default: the current one)")
+    parser.add_argument("--inventory-namespace", default="syncer-system",
+                        help="namespace of the inventory ConfigMaps (default syncer-system)")
+
+
+def release_args(parser: argparse.ArgumentParser) -> None:
+    channel_arg(parser)
+    parser.add_argument("--seq", type=int, help="a release seq (default: the channel's head)")
+    cluster_args(parser)
+
+
+# --- what they resolve to -------------------------------------------------------------------
+
+def home(args: argparse.Namespace) -> Home:
+    return Home(args.home) if args.home else Home()
+
+
+def backends(args: argparse.Namespace, *, repo: RepoConfig | None = None) -> Backends:
+    """The backends of the chosen profile, reading profiles from `repo` (default:
+    ./syncer.yaml when the command runs in an app repository)."""
+    where = home(args)
+    config = repo or work_tree_config()
+    return open_backends(select_profile(args.profile, home=where, repo=config), home=where)
+
+
+def pick_release(args: argparse.Namespace, ledger: Ledger) -> Release:
+    """Release --seq of the channel, else its head; ConfigError before the first."""
+    channel = pick_channel(args.channel, ledger)
+    if args.seq is not None:
+        return ledger.release(channel, args.seq)
+    head = ledger.head(channel)
+    if head is None:
+        raise ConfigError("has no release yet: publish one first", where=f"channel {channel}")
+    return head
+
+
+def pick_channel(name: str | None, ledger: Ledger) -> str:
+    """The named channel, else the only one of ./syncer.yaml, else the ledger's only one."""
+    if name:
+        return name
+    local = work_tree_config()
+    if local is not None:
+        return local.channel(None).name
+    names = ledger.channels()
+    if len(names) == 1:
+        return names[0]
+    raise ConfigError("name a channel with --channel (the ledger has "
+                      f"{', '.join(names) or 'no channels'})")
+
+
+def channels(named: list[str], ledger: Ledger) -> list[str]:
+    """Every channel named by a repeatable --channel, else the one `pick_channel` finds."""
+    return named or [pick_channel(os.environ.get("SYNCER_CHANNEL"), ledger)]
+
+
+def reconciler(args: argparse.Namespace, *, dry_run: bool) -> Reconciler:
+    """A reconciler on the cluster that --kubeconfig and --context name."""
+    cluster = connect(kubeconfig=args.kubeconfig, context=args.context)
+    options = SyncOptions(dry_run=dry_run, allow_empty=args.allow_empty,
+                          inventory_namespace=args.inventory_namespace)
+    return Reconciler(cluster, options=options)

@@ -1,0 +1,44 @@
+"""`syncer history`: every release of a channel, verified, with its commit and author."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from syncer import output
+from syncer.blobstore import BlobStore
+from syncer.bundle import unpack
+from syncer.commands import common
+from syncer.errors import SyncerError
+from syncer.model import Release
+
+__all__ = ["add_parser"]
+
+log = logging.getLogger(__name__)
+
+
+def add_parser(sub: common.Subparsers) -> None:
+    p = sub.add_parser("history", help="list a channel's releases",
+                       description="Every release of the channel, oldest first: seq, time, "
+                       "commit, the commit's author (from the verified bundle), publisher and "
+                       "blob ID. The ledger's signatures and hash chain are verified; an "
+                       "edited or removed entry is an error naming its seq.")
+    common.channel_arg(p)
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    backends = common.backends(args)
+    releases = backends.ledger.history(common.pick_channel(args.channel, backends.ledger))
+    for line in output.history_table([_row(r, backends.blobs) for r in releases]):
+        print(line)
+    return 0
+
+
+def _row(release: Release, blobs: BlobStore) -> output.HistoryRow:
+    try:
+        data = blobs.get(release.blob_id, sha256=release.sha256)
+        return output.HistoryRow(release, unpack(data).manifest)
+    except SyncerError as e:
+        log.warning("bundle unavailable", extra={"seq": release.seq, "error": str(e)})
+        return output.HistoryRow(release, None, problem=e.message)

@@ -1,0 +1,55 @@
+"""`syncer init`: a starter syncer.yaml, a publisher key, the channels on the ledger."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from syncer import channels, keys
+from syncer.commands import common
+from syncer.config import CONFIG_FILE, parse_config
+from syncer.gitsource import open_repo
+
+__all__ = ["add_parser"]
+
+
+def add_parser(sub: common.Subparsers) -> None:
+    p = sub.add_parser("init", help="start a repository: syncer.yaml, a key, channels",
+                       description="Write a commented starter syncer.yaml when the repository "
+                       "has none, create the publisher key under $SYNCER_HOME/keys when there "
+                       "is none, and register every channel of syncer.yaml on the profile's "
+                       "ledger with that key as admin and publisher.")
+    common.repo_arg(p)
+    p.add_argument("--channel", help="channel name for a new syncer.yaml (default: the "
+                   "directory name + '-dev')")
+    p.add_argument("--namespace", help="namespace for a new syncer.yaml (default: the channel)")
+    p.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    home = common.home(args)
+    config_path = Path(open_repo(args.repo).working_dir) / CONFIG_FILE
+    if not config_path.exists():
+        channel = args.channel or channels.default_channel(config_path.parent)
+        config_path.write_text(channels.starter_config(channel, args.namespace or
+                                                       channel.lower()))
+        print(f"wrote {config_path}")
+    config = parse_config(config_path.read_bytes(), where=str(config_path))
+    key, created = keys.ensure(home.key_file)
+    if created:
+        print(f"created publisher key {home.key_file} (address {key.address})")
+    backends = common.backends(args, repo=config)
+    for done in channels.register(config, ledger=backends.ledger, key=key, home=home,
+                                  profile=backends.profile.name):
+        print(_line(done, key, profile=backends.profile.name))
+    return 0
+
+
+def _line(done: channels.Registered, key: keys.Keypair, *, profile: str) -> str:
+    if not done.created:
+        return f"channel {done.channel}: already registered"
+    line = f"channel {done.channel}: registered (admin and publisher {key.address})"
+    if done.record_id is not None:
+        line += (f"\nchannel {done.channel}: Registry {done.record_id} recorded in "
+                 f"{done.recorded_in} (profiles.{profile}.ledger.registries)")
+    return line
