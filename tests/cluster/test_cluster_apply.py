@@ -1,0 +1,104 @@
+"""Applying on a real cluster: a CRD and its custom resource in one release, a release the
+server's dry run refuses (nothing applied), and `syncer diff` clean after a sync for every kind
+of examples/ and of the diff fixtures (tests/testdata/diff), with the server's defaults."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from cluster_helpers import Kube, Names, Shop, absent, diff_fixture_objects, kinds_of
+
+pytestmark = pytest.mark.cluster
+
+
+def crd(group: str) -> str:
+    return f"""\
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {{name: widgets.{group}}}
+spec:
+  group: {group}
+  scope: Namespaced
+  names: {{plural: widgets, singular: widget, kind: Widget, listKind: WidgetList}}
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec:
+              type: object
+              properties:
+                size: {{type: integer}}
+"""
+
+
+def test_crd_and_its_custom_resource_in_one_release(shop: Shop, kube: Kube,
+                                                    names: Names) -> None:
+    ns = shop.namespace
+    assert shop.sync()[0] == 0
+    shop.write("templates/crd.yaml", crd(names.group))
+    shop.write("templates/widget.yaml", f"apiVersion: {names.group}/v1\nkind: Widget\n"
+               "metadata: {name: w1}\nspec: {size: 3}\n")
+    shop.push("Widgets")
+
+    code, out, err = shop.sync()
+    assert code == 0, err
+    created = [line.split()[1] for line in out.splitlines() if line.startswith("  create")]
+    assert created == [f"CustomResourceDefinition/widgets.{names.group}",
+                       f"Widget/{ns}/w1"], out
+    widget = kube.custom.get_namespaced_custom_object(names.group, "v1", ns, "widgets", "w1")
+    assert widget["spec"] == {"size": 3}
+    assert widget["metadata"]["labels"]["syncer.io/channel"] == "shop-dev"
+    assert shop.diff()[:2] == (0, "")
+
+
+def test_release_refused_by_the_servers_dry_run_applies_nothing(shop: Shop, kube: Kube) -> None:
+    ns = shop.namespace
+    assert shop.sync()[0] == 0
+    before = kube.core.read_namespaced_config_map("shop-config", ns)
+    shop.edit("values/dev.yaml", "logLevel: info", "logLevel: debug")
+    shop.write("templates/broken.yaml", """\
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: broken}
+spec:
+  selector: {matchLabels: {app: one}}
+  template:
+    metadata: {labels: {app: another}}
+    spec:
+      containers: [{name: c, image: registry.k8s.io/pause:3.10}]
+""")
+    shop.push("Debug logging, and a Deployment whose selector matches no pod of its own")
+
+    code, out, err = shop.sync()
+    assert code == 2, out
+    assert err.startswith(f"syncer: error: Deployment/{ns}/broken: "), err
+    assert len(err.strip().splitlines()) == 1, err
+    assert "(HTTP 422)" in err, err
+    after = kube.core.read_namespaced_config_map("shop-config", ns)
+    assert after.data["LOG_LEVEL"] == "info"
+    assert after.metadata.resource_version == before.metadata.resource_version
+    assert absent(lambda: kube.apps.read_namespaced_deployment("broken", ns))
+
+
+def test_diff_clean_after_sync_for_every_kind(shop: Shop, kube: Kube, names: Names) -> None:
+    fixtures = diff_fixture_objects(names)
+    for stem, objects in fixtures.items():
+        shop.write(f"templates/fixture-{stem}.yaml", yaml.safe_dump_all(objects))
+    shop.push("The desired objects of the diff fixtures")
+    code, out, err = shop.syncer("show", "2")
+    assert code == 0, err
+    kinds = kinds_of(o for o in yaml.safe_load_all(out) if o)
+    assert {"Namespace", "ConfigMap", "Deployment", "Service", "Secret"} <= kinds, kinds
+
+    code, out, err = shop.sync()
+    assert code == 0, err
+    assert "0 updated" in out and "0 pruned" in out, out
+    code, out, err = shop.diff()
+    assert (code, out) == (0, ""), out + err
+    for objects in fixtures.values():
+        namespace = objects[0]["metadata"]["name"]
+        assert kube.core.read_namespace(namespace).status.phase == "Active"
