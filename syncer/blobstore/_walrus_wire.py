@@ -1,9 +1,9 @@
 """The Walrus HTTP wire format: store results and AIP-193 error bodies. Pure, no I/O.
 
 Real daemons send store results in camelCase (`newlyCreated`, `blobObject`, `blobId`,
-`alreadyCertified`, `endEpoch`, `resourceOperation`), while the generated OpenAPI schemas of
-shared/specs/walrus show some of those names in snake_case (SOURCE.md there). Every lookup here
-takes the camelCase name and falls back to its snake_case twin.
+`alreadyCertified`, `endEpoch`, `resourceOperation`), while the OpenAPI schemas generated
+from the daemons' code (MystenLabs/walrus) spell some of those names in snake_case. Every
+lookup here takes the camelCase name and falls back to its snake_case twin.
 """
 
 from __future__ import annotations

@@ -2,8 +2,9 @@
 
 Writes go to one publisher, `PUT /v1/blobs?epochs=N&permanent=true[&send_object_to=0x…]`,
 with `Authorization: Bearer …` for an authenticated publisher; reads go to a list of
-aggregators, `GET /v1/blobs/{blob_id}`, tried in order. Both follow the OpenAPI documents of
-shared/specs/walrus. Errors come as AIP-193 envelopes and become one-line `BlobStoreError`s.
+aggregators, `GET /v1/blobs/{blob_id}`, tried in order. Both follow the OpenAPI documents
+the Walrus daemons publish (MystenLabs/walrus). Errors come as AIP-193 envelopes and
+become one-line `BlobStoreError`s.
 
 Reads retry 503, 504, timeouts and network errors on the same aggregator with exponential
 backoff, then move to the next one, all within one deadline. Bytes are capped while they

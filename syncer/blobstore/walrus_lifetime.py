@@ -1,7 +1,7 @@
 """How long a blob lives on Walrus, read from Sui, where Walrus keeps its books.
 
 The Walrus HTTP API cannot tell a blob's end epoch or the current epoch without storing, so
-both are read from Sui over GraphQL (`MoveValue.json`, see shared/specs/sui/schema.graphql):
+both are read from Sui over GraphQL (`MoveValue.json` in Sui's GraphQL schema):
 
 * the current epoch, its duration and when it started: the Walrus `Staking` shared object
   (one per network; `staking_object` in the Walrus client configs) and its versioned inner

@@ -11,8 +11,8 @@ signing keys in memory only (`persist=False`): no key is ever written to disk.
 
 Transactions are built with `move_call` + `build_and_sign` and executed with a mutation of
 our own, which selects `ExecutionResult.errors`: pysui's `ExecuteTransaction` drops them and
-reports success with no data when the service refuses a transaction (see
-shared/specs/sui/SOURCE.md). `Executed` carries what the ledger checks: the digest, the
+reports success with no data when the service refuses a transaction (seen with pysui
+1.5.1). `Executed` carries what the ledger checks: the digest, the
 status, the error, the created objects and the events.
 """
 

@@ -1,7 +1,7 @@
 """The release pipeline with bundles on Walrus: push → hook → store on Walrus → sync.
 
 Walrus cannot run here, so a stand-in publisher and two aggregators
-(`syncer_standins.walrus`, following the OpenAPI documents in shared/specs/walrus and computing
+(`syncer_standins.walrus`, following Walrus's OpenAPI documents and computing
 real blob IDs) serve the profile `walrus-here`, defined in $SYNCER_HOME/profiles.yaml. The
 ledger stays the embedded one; the cluster is the Kubernetes API stand-in. Blob lifetimes
 live on Sui: for the doctor's checks, the Sui GraphQL stand-in keeps the Walrus network's

@@ -1,8 +1,8 @@
 """The demo flow with the real backends' protocols: bundles on Walrus, releases on Sui.
 
 Neither Walrus nor Sui can run here, so the profile `chain-here` points at stand-ins on
-127.0.0.1: `syncer_standins.walrus` (publisher and aggregator, following shared/specs/walrus)
-and `syncer_standins.sui` (the Sui GraphQL schema of shared/specs/sui, with the registry
+127.0.0.1: `syncer_standins.walrus` (publisher and aggregator, following Walrus's OpenAPI documents)
+and `syncer_standins.sui` (Sui's published GraphQL schema, with the registry
 module emulated, and the Walrus network's Staking and Blob objects; the client is pysui's
 real GqlProtocolClient). The cluster is the Kubernetes API stand-in. Channels are
 registered by `syncer init` through real signed transactions, and the pre-push hook

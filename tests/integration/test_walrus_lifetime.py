@@ -1,7 +1,7 @@
 """Reading how long a blob lives on Walrus, from Sui, over real GraphQL requests.
 
 No Sui or Walrus network can run here: the reader (`syncer.blobstore.walrus_lifetime`, plain
-httpx) talks to the Sui GraphQL stand-in (schema of shared/specs/sui), which keeps the books
+httpx) talks to the Sui GraphQL stand-in (Sui's published GraphQL schema), which keeps the books
 of a Walrus stand-in network (`add_walrus`): the Staking object with its versioned inner
 value, and Blob objects rendered as the Move structs of the Walrus contracts would be.
 """
@@ -29,7 +29,7 @@ pytestmark = pytest.mark.skipif(schema_dir() is None, reason=schema.missing())
 ALICE = "0x" + "a1" * 32
 BOB = "0x" + "b0" * 32
 DATA = b"some other string"
-DATA_ID = "M4hsZGQ1oCktdzegB6HnI6Mi28S2nqOPHxK-W7_4BUk"  # shared/specs/walrus/SOURCE.md
+DATA_ID = "M4hsZGQ1oCktdzegB6HnI6Mi28S2nqOPHxK-W7_4BUk"  # its blob ID, as Walrus computes it
 
 
 @dataclass

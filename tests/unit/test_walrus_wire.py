@@ -1,7 +1,7 @@
 """The Walrus wire format (store results, AIP-193 errors) and the store's options; no I/O.
 
-The JSON shapes are the ones Walrus daemons send (camelCase, as shared/specs/walrus/SOURCE.md
-says) and the snake_case spelling of the generated OpenAPI schemas, which is tolerated.
+The JSON shapes are the ones Walrus daemons send (camelCase, as the daemons'
+code writes them) and the snake_case spelling of the generated OpenAPI schemas, which is tolerated.
 """
 
 from __future__ import annotations
