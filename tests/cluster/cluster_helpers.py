@@ -177,6 +177,17 @@ class Shop:
     def diff(self, *args: str) -> Run:
         return self.syncer("diff", "--inventory-namespace", self.names.inventory, *args)
 
+    def synced(self) -> str:
+        """`syncer sync`, which must succeed: what it printed."""
+        code, out, err = self.sync()
+        assert code == 0, f"syncer sync exited {code}: {err}"
+        return out
+
+    def assert_no_diff(self) -> None:
+        """`syncer diff` finds nothing to change: exit 0, no output."""
+        code, out, err = self.diff()
+        assert (code, out) == (0, ""), f"syncer diff exited {code}:\n{out}{err}"
+
 
 def changed_lines(diff: str) -> list[str]:
     """The removed and added lines of a unified diff, without its file headers."""
@@ -198,14 +209,13 @@ def diff_fixture_objects(names: Names) -> dict[str, list[dict[str, Any]]]:
         if desired in seen:
             continue
         seen.append(desired)
-        namespace = {"apiVersion": "v1", "kind": "Namespace",
-                     "metadata": {"name": names.namespace(path.stem)}}
+        namespace = names.namespace(path.stem)
         if desired["kind"] == "Namespace":
-            namespace["metadata"] = {**desired["metadata"], "name": names.namespace(path.stem)}
-            out[path.stem] = [{**desired, **namespace}]
+            out[path.stem] = [{**desired, "metadata": {**desired["metadata"], "name": namespace}}]
         else:
-            placed = {**desired["metadata"], "namespace": names.namespace(path.stem)}
-            out[path.stem] = [namespace, {**desired, "metadata": placed}]
+            out[path.stem] = [
+                {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}},
+                {**desired, "metadata": {**desired["metadata"], "namespace": namespace}}]
     return out
 
 

@@ -38,26 +38,25 @@ spec:
 def test_crd_and_its_custom_resource_in_one_release(shop: Shop, kube: Kube,
                                                     names: Names) -> None:
     ns = shop.namespace
-    assert shop.sync()[0] == 0
+    shop.synced()
     shop.write("templates/crd.yaml", crd(names.group))
     shop.write("templates/widget.yaml", f"apiVersion: {names.group}/v1\nkind: Widget\n"
                "metadata: {name: w1}\nspec: {size: 3}\n")
     shop.push("Widgets")
 
-    code, out, err = shop.sync()
-    assert code == 0, err
+    out = shop.synced()
     created = [line.split()[1] for line in out.splitlines() if line.startswith("  create")]
     assert created == [f"CustomResourceDefinition/widgets.{names.group}",
                        f"Widget/{ns}/w1"], out
     widget = kube.custom.get_namespaced_custom_object(names.group, "v1", ns, "widgets", "w1")
     assert widget["spec"] == {"size": 3}
     assert widget["metadata"]["labels"]["syncer.io/channel"] == "shop-dev"
-    assert shop.diff()[:2] == (0, "")
+    shop.assert_no_diff()
 
 
 def test_release_refused_by_the_servers_dry_run_applies_nothing(shop: Shop, kube: Kube) -> None:
     ns = shop.namespace
-    assert shop.sync()[0] == 0
+    shop.synced()
     before = kube.core.read_namespaced_config_map("shop-config", ns)
     shop.edit("values/dev.yaml", "logLevel: info", "logLevel: debug")
     shop.write("templates/broken.yaml", """\
@@ -91,14 +90,13 @@ def test_diff_clean_after_sync_for_every_kind(shop: Shop, kube: Kube, names: Nam
     shop.push("The desired objects of the diff fixtures")
     code, out, err = shop.syncer("show", "2")
     assert code == 0, err
-    kinds = kinds_of(o for o in yaml.safe_load_all(out) if o)
+    release = [o for o in yaml.safe_load_all(out) if o]  # the example app's and the fixtures'
+    kinds = kinds_of(release)
     assert {"Namespace", "ConfigMap", "Deployment", "Service", "Secret"} <= kinds, kinds
 
-    code, out, err = shop.sync()
-    assert code == 0, err
-    assert "0 updated" in out and "0 pruned" in out, out
-    code, out, err = shop.diff()
-    assert (code, out) == (0, ""), out + err
+    out = shop.synced()
+    assert f"{len(release)} created, 0 updated, 0 pruned" in out, out
+    shop.assert_no_diff()
     for objects in fixtures.values():
         namespace = objects[0]["metadata"]["name"]
         assert kube.core.read_namespace(namespace).status.phase == "Active"

@@ -15,7 +15,7 @@ ENV_BLOCK = ("          env:\n            - name: SHOP_ENV\n"
 
 def test_dropped_fields_are_removed_other_managers_fields_kept(shop: Shop, kube: Kube) -> None:
     ns = shop.namespace
-    assert shop.sync()[0] == 0
+    shop.synced()
     kube.apply_as("other-tool", {
         "apiVersion": "v1", "kind": "ConfigMap",
         "metadata": {"name": "shop-config", "namespace": ns, "labels": {"team": "payments"}},
@@ -35,24 +35,23 @@ def test_dropped_fields_are_removed_other_managers_fields_kept(shop: Shop, kube:
     assert "-        - name: SHOP_ENV" in out
     assert not [line for line in changed_lines(out) if "EXTRA" in line or "team" in line], out
 
-    code, out, err = shop.sync()
-    assert code == 0, err
+    shop.synced()
     cm = kube.core.read_namespaced_config_map("shop-config", ns)
     assert "GREETING" not in cm.data
     assert cm.data["EXTRA"] == "kept" and cm.metadata.labels["team"] == "payments"
     container = kube.apps.read_namespaced_deployment("web", ns).spec.template.spec.containers[0]
     assert [(e.name, e.value) for e in container.env] == [("EXTRA_ENV", "kept")]
-    assert shop.diff()[:2] == (0, "")
+    shop.assert_no_diff()
 
 
 def test_prune_keeps_an_unlabelled_bystander_of_the_same_kind(shop: Shop, kube: Kube) -> None:
     ns = shop.namespace
-    assert shop.sync()[0] == 0
+    shop.synced()
     shop.write("templates/flags.yaml",
                "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web-flags}\n"
                "data: {dark-mode: 'on'}\n")
     shop.push("Feature flags")
-    assert shop.sync()[0] == 0
+    shop.synced()
     assert kube.core.read_namespaced_config_map("web-flags", ns).data == {"dark-mode": "on"}
     kube.core.create_namespaced_config_map(ns, {
         "metadata": {"name": "web-notes", "namespace": ns},
@@ -64,12 +63,11 @@ def test_prune_keeps_an_unlabelled_bystander_of_the_same_kind(shop: Shop, kube: 
     assert code == 1, err
     assert f"--- live/ConfigMap/{ns}/web-flags" in out and "web-notes" not in out, out
 
-    code, out, err = shop.sync()
-    assert code == 0, err
+    out = shop.synced()
     assert f"prune     ConfigMap/{ns}/web-flags" in out and "1 pruned" in out, out
     wait_until(lambda: absent(lambda: kube.core.read_namespaced_config_map("web-flags", ns)),
                "the pruned ConfigMap to go")
     assert kube.core.read_namespaced_config_map("web-notes", ns).data == {
         "owner": "someone else"}
     assert kube.core.read_namespaced_config_map("shop-config", ns).data["LOG_LEVEL"] == "info"
-    assert shop.diff()[:2] == (0, "")
+    shop.assert_no_diff()

@@ -12,8 +12,7 @@ pytestmark = pytest.mark.cluster
 
 def test_push_sync_change_diff_sync_history(shop: Shop, kube: Kube) -> None:
     ns = shop.namespace
-    code, out, err = shop.sync()
-    assert code == 0, err
+    out = shop.synced()
     assert "release 1 of shop-dev" in out and "4 created" in out, out
     cm = kube.core.read_namespaced_config_map("shop-config", ns)
     assert cm.data["LOG_LEVEL"] == "info"
@@ -21,7 +20,7 @@ def test_push_sync_change_diff_sync_history(shop: Shop, kube: Kube) -> None:
     assert cm.metadata.annotations["syncer.io/release"] == "1"
     assert kube.apps.read_namespaced_deployment("web", ns).spec.replicas == 1
     assert kube.core.read_namespaced_service("web", ns).spec.ports[0].port == 80
-    assert shop.diff()[:2] == (0, "")
+    shop.assert_no_diff()
 
     shop.edit("values/dev.yaml", "logLevel: info", "logLevel: debug")
     shop.push("Debug logging")
@@ -30,11 +29,10 @@ def test_push_sync_change_diff_sync_history(shop: Shop, kube: Kube) -> None:
     assert changed_lines(out) == ["-  LOG_LEVEL: info", "+  LOG_LEVEL: debug"], out
     assert f"--- live/ConfigMap/{ns}/shop-config" in out
 
-    code, out, err = shop.sync()
-    assert code == 0, err
+    out = shop.synced()
     assert "release 2 of shop-dev" in out and "1 updated" in out and "3 unchanged" in out, out
     assert kube.core.read_namespaced_config_map("shop-config", ns).data["LOG_LEVEL"] == "debug"
-    assert shop.diff()[:2] == (0, "")
+    shop.assert_no_diff()
 
     code, out, err = shop.syncer("history")
     assert code == 0, err
@@ -48,7 +46,7 @@ def test_push_sync_change_diff_sync_history(shop: Shop, kube: Kube) -> None:
 
 def test_drift_behind_syncers_back_is_shown_and_healed(shop: Shop, kube: Kube) -> None:
     ns = shop.namespace
-    assert shop.sync()[0] == 0
+    shop.synced()
     kube.core.patch_namespaced_config_map("shop-config", ns, {"data": {"LOG_LEVEL": "trace"}},
                                           field_manager="kubectl-edit")
     kube.apps.patch_namespaced_deployment("web", ns, {"spec": {"replicas": 3}},
@@ -62,9 +60,8 @@ def test_drift_behind_syncers_back_is_shown_and_healed(shop: Shop, kube: Kube) -
     assert f"--- live/ConfigMap/{ns}/shop-config" in out
     assert f"--- live/Deployment/{ns}/web" in out
 
-    code, out, err = shop.sync()
-    assert code == 0, err
+    out = shop.synced()
     assert "2 updated" in out, out
     assert kube.core.read_namespaced_config_map("shop-config", ns).data["LOG_LEVEL"] == "info"
     assert kube.apps.read_namespaced_deployment("web", ns).spec.replicas == 1
-    assert shop.diff()[:2] == (0, "")
+    shop.assert_no_diff()
