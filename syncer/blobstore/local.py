@@ -27,24 +27,36 @@ class LocalBlobStore:
         self.max_bytes = max_bytes
 
     def put(self, data: bytes) -> StoredBlob:
+        return self._store(data, blob_id_of(self._capped(data)), replace_altered=False)
+
+    def refresh(self, data: bytes, *, blob_id: str | None = None) -> StoredBlob:
+        """Local blobs never expire: this stores them again if they went missing, and puts
+        the verified bytes back over a file whose bytes were altered."""
+        actual = blob_id_of(self._capped(data))
+        if blob_id is not None and actual != blob_id:
+            raise BlobIntegrityError("the bytes to refresh do not encode to this blob ID",
+                                     where=f"blob {blob_id}")
+        return self._store(data, actual, replace_altered=True)
+
+    def _capped(self, data: bytes) -> bytes:
         if len(data) > self.max_bytes:
             raise BlobStoreError(f"{len(data)} bytes, over the cap of {self.max_bytes}",
                                  where="blob store")
-        blob_id, sha = blob_id_of(data), sha256_hex(data)
-        path = self._path(blob_id)
-        if path.exists():
+        return data
+
+    def _store(self, data: bytes, blob_id: str, *, replace_altered: bool) -> StoredBlob:
+        path, sha = self._path(blob_id), sha256_hex(data)
+        if path.exists() and (not replace_altered or self._holds(path, data)):
             log.info("blob already stored", extra={"blob_id": blob_id})
             return StoredBlob(blob_id, sha, created=False)
         self._write(path, data)
         log.info("blob stored", extra={"blob_id": blob_id, "bytes": len(data)})
         return StoredBlob(blob_id, sha, created=True)
 
-    def refresh(self, data: bytes, *, blob_id: str | None = None) -> StoredBlob:
-        """Local blobs never expire: this only stores them again if they went missing."""
-        if blob_id is not None and blob_id_of(data) != blob_id:
-            raise BlobIntegrityError("the bytes to refresh do not encode to this blob ID",
-                                     where=f"blob {blob_id}")
-        return self.put(data)
+    @staticmethod
+    def _holds(path: Path, data: bytes) -> bool:
+        """Whether the file at `path` holds exactly `data` (its size is checked first)."""
+        return path.stat().st_size == len(data) and path.read_bytes() == data
 
     def get(self, blob_id: str, *, sha256: str) -> bytes:
         path = self._path(blob_id)

@@ -235,6 +235,11 @@ def test_doctor_and_refresh_on_the_embedded_backends(
     assert code == 0 and "(rebuilt from its commit)" in out, err  # from the git repository
     assert blob.exists()
     assert run(capsys, "doctor")[0] == 0
+    good = blob.read_bytes()
+    blob.write_bytes(good[:-1] + b"!")  # altered in place: refresh puts the verified bytes back
+    code, out, err = run(capsys, "publish", "--refresh", "1")
+    assert code == 0 and "(rebuilt from its commit)" in out, err
+    assert blob.read_bytes() == good
     (home / "ledger.sqlite").write_bytes(b"not a database at all" * 10)
     code, out, _ = run(capsys, "doctor")
     assert code == 1 and "error ledger" in out
