@@ -17,6 +17,7 @@ from typing import Any
 
 import kubernetes
 import pytest
+import urllib3
 import yaml
 from helpers import Run, commit_and_push, edit, run
 
@@ -138,7 +139,7 @@ def _attempt(failures: list[str], action: Callable[[], object]) -> None:
         # all content is removed from this namespace").
         if e.status not in (404, 409):
             failures.append(f"{e.status} {e.reason}: {str(e.body)[:200]}")
-    except AssertionError as e:
+    except (AssertionError, urllib3.exceptions.HTTPError) as e:
         failures.append(str(e))
 
 

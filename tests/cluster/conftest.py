@@ -10,6 +10,9 @@ nothing else in the cluster, so it may hold anything; they need the rights to cr
 namespaces and CRDs (cluster-admin on a disposable cluster). Run with
 
     SYNCER_TEST_KUBECONFIG=path/to/kubeconfig .venv/bin/python -m pytest -q tests/cluster
+
+A run killed before its teardown can leave namespaces `syncer-t-*` and CRDs of groups
+`*.syncer-test.example.com`: nothing else uses those names, delete them by hand.
 """
 
 from __future__ import annotations
