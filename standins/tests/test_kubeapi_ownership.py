@@ -17,11 +17,11 @@ from syncer_standins.kubeapi.ownership import (
     encode,
     update,
 )
-from syncer_standins.kubeapi.schema import BuiltinSchema, OpenAPISchema
+from syncer_standins.kubeapi.schema import OpenAPISchema, builtin_schema
 from syncer_standins.kubeapi.typed import compare, merge, to_field_set, validate
 
-CM = BuiltinSchema("ConfigMap")
-DEPLOY = BuiltinSchema("Deployment")
+CM = builtin_schema("ConfigMap")
+DEPLOY = builtin_schema("Deployment")
 
 
 def change(manager: str, *, schema: Any = CM, operation: str = "Apply",

@@ -13,12 +13,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from syncer_standins.kubeapi.catalog import ResourceType
-from syncer_standins.kubeapi.schema import ANY, BuiltinSchema, Schema
+from syncer_standins.kubeapi.schema import ANY, Schema, builtin_schema
 
 __all__ = [
     "Obj",
     "drop_nulls",
     "for_output",
+    "go_encoded",
     "meta",
     "new_uid",
     "now",
@@ -79,13 +80,22 @@ def sort_keys(value: Any) -> Any:
     return value
 
 
-def _go_maps_sorted(value: Any, schema: Schema) -> Any:
-    """Keys of Go maps (labels, annotations, data...) come out sorted, struct fields do not."""
+def _keys(value: dict[str, Any], schema: Schema) -> list[str]:
+    if schema.is_map:
+        return sorted(value)
+    declared = [key for key in schema.order if key in value]
+    return declared + [key for key in value if key not in schema.order]
+
+
+def go_encoded(value: Any, schema: Schema) -> Any:
+    """value as Go encodes its struct: Go maps (labels, data...) sorted, struct fields in
+    declaration order, non-pointer structs present even when empty."""
     if isinstance(value, dict):
-        keys = sorted(value) if schema.is_map else list(value)
-        return {key: _go_maps_sorted(value[key], schema.child(key) or ANY) for key in keys}
+        value = {**schema.zeros(), **value}
+        return {key: go_encoded(value[key], schema.child(key) or ANY)
+                for key in _keys(value, schema)}
     if isinstance(value, list):
-        return [_go_maps_sorted(item, schema.item()) for item in value]
+        return [go_encoded(item, schema.item()) for item in value]
     return value
 
 
@@ -129,7 +139,7 @@ def for_output(obj: Obj, rtype: ResourceType, *, typed: bool = True) -> Obj:
         if typed:
             shaped.update(apiVersion=rtype.api_version, kind=rtype.kind)
         return sort_keys(shaped)  # type: ignore[no-any-return]
-    obj = _go_maps_sorted(obj, BuiltinSchema(rtype.kind))
+    obj = go_encoded(obj, builtin_schema(rtype.kind, rtype.group))
     if rtype.kind == "CustomResourceDefinition":
         obj = _crd_ordered(obj)
     shaped = {"kind": rtype.kind, "apiVersion": rtype.api_version} if typed else {}

@@ -18,7 +18,7 @@ from syncer_standins.kubeapi.catalog import (
     Subresource,
     storage_version_hash,
 )
-from syncer_standins.kubeapi.schema import BuiltinSchema, OpenAPISchema, Schema
+from syncer_standins.kubeapi.schema import OpenAPISchema, Schema, builtin_schema
 from syncer_standins.kubeapi.store import Store
 
 __all__ = ["CRD_KEY", "Registry", "crd_types", "is_established", "version_sort_key"]
@@ -128,4 +128,4 @@ class Registry:
         if rtype.custom and rtype.crd_version is not None:
             node = (rtype.crd_version.get("schema") or {}).get("openAPIV3Schema") or {}
             return OpenAPISchema(node, rtype.kind, root=True)
-        return BuiltinSchema(rtype.kind)
+        return builtin_schema(rtype.kind, rtype.group)

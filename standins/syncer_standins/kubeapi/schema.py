@@ -1,14 +1,15 @@
 """What the field manager needs to know about the shape of objects.
 
-kube-apiserver walks objects with the full OpenAPI schema of every type. The stand-in keeps
-this small:
+kube-apiserver walks objects with the full OpenAPI schema of every type. The stand-in has:
 
-* **built-in kinds** are approximated: a list of allowed top-level fields per kind (anything
-  else is "field not declared in schema"), the closed set of `metadata` fields, and, below
-  the top level, any field is accepted. Lists are atomic unless named in `_LIST_KEYS` (the
-  associative lists kube declares, e.g. containers by `name`, container ports by
-  `containerPort`+`protocol`, volumeMounts by `mountPath`) or `metadata.finalizers` (a set);
-  label selectors and a few reference structs are atomic, as in kube.
+* **built-in kinds described by `gotypes`** (workloads, Pods, Services, ConfigMaps, Secrets,
+  RBAC, Leases, Events, admission policies, APIServices...): their Go structs, so every
+  undeclared field is "field not declared in schema", scalars are typed and lists follow
+  kube's list types (`+listType`, `+listMapKey`, patch merge keys) (`TypedSchema`);
+* **other built-in kinds** approximated (`LooseSchema`): a list of allowed top-level fields
+  per kind, and below the top level any field is accepted. Lists are atomic unless named in
+  `_LIST_KEYS`; label selectors and a few reference structs are atomic, as in kube;
+* object metadata, for both: the closed set of `metadata` fields, `finalizers` a set.
 * **custom resources** follow the CRD's `openAPIV3Schema`: `properties`,
   `additionalProperties`, `x-kubernetes-preserve-unknown-fields`, `x-kubernetes-list-type`,
   `x-kubernetes-list-map-keys`, `x-kubernetes-map-type`, `x-kubernetes-embedded-resource`.
@@ -19,7 +20,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["ANY", "BuiltinSchema", "OpenAPISchema", "Schema", "allowed_top_level"]
+from syncer_standins.kubeapi import gotypes
+from syncer_standins.kubeapi.gotypes import GoType
+
+__all__ = [
+    "ANY",
+    "LooseSchema",
+    "OpenAPISchema",
+    "Schema",
+    "TypedSchema",
+    "allowed_top_level",
+    "builtin_schema",
+]
 
 _META_TOP = frozenset({"apiVersion", "kind", "metadata"})
 _SPEC_STATUS = frozenset({"spec", "status"})
@@ -103,6 +115,8 @@ class Schema:
     list_type = "atomic"
     list_keys: tuple[str, ...] = ()
     is_map = False  # a map (Go map): its keys come out sorted
+    scalar = ""  # a typed scalar: a `gotypes` letter (s string, q Quantity, m MicroTime...)
+    order: tuple[str, ...] = ()  # a Go struct's fields, in the order they are encoded
 
     def child(self, name: str) -> Schema | None:
         """The schema of field `name`, or None when the field is not declared."""
@@ -118,11 +132,15 @@ class Schema:
     def key_defaults(self) -> Mapping[str, Any]:
         return {}
 
+    def zeros(self) -> dict[str, Any]:
+        """Fields encoded even when unset, with their zero value (Go non-pointer structs)."""
+        return {}
+
 
 ANY = Schema()
 
 
-class BuiltinSchema(Schema):
+class LooseSchema(Schema):
     """The approximated schema of a built-in kind at `path` (field names from the root)."""
 
     def __init__(self, kind: str, path: tuple[str, ...] = (), *, is_item: bool = False) -> None:
@@ -149,13 +167,13 @@ class BuiltinSchema(Schema):
             return None
         if self.path == ("metadata",) and name not in _METADATA_FIELDS:
             return None
-        return BuiltinSchema(self.kind, (*self.path, name))
+        return LooseSchema(self.kind, (*self.path, name))
 
     def named(self, name: str) -> bool:
         return not self.path or self.is_item or self.path[-1] not in _MAP_FIELDS
 
     def item(self) -> Schema:
-        return BuiltinSchema(self.kind, self.path, is_item=True)
+        return LooseSchema(self.kind, self.path, is_item=True)
 
     def key_defaults(self) -> Mapping[str, Any]:
         return {key: _KEY_DEFAULTS[key] for key in self.list_keys if key in _KEY_DEFAULTS}
@@ -181,7 +199,7 @@ class OpenAPISchema(Schema):
     def child(self, name: str) -> Schema | None:
         embedded = self.root or self.node.get("x-kubernetes-embedded-resource")
         if embedded and name in _META_TOP:
-            return BuiltinSchema(self.kind, ("metadata",)) if name == "metadata" else ANY
+            return LooseSchema(self.kind, ("metadata",)) if name == "metadata" else ANY
         properties = self.node.get("properties") or {}
         if name in properties:
             return OpenAPISchema(properties[name], self.kind)
@@ -203,3 +221,62 @@ class OpenAPISchema(Schema):
             for key in self.list_keys
             if "default" in properties.get(key, {})
         }
+
+
+_SCALAR_ATOMIC = ANY  # what a typed scalar's (missing) children are
+
+
+class TypedSchema(Schema):
+    """A position of a built-in kind described by `gotypes`: a struct, list, map or scalar."""
+
+    def __init__(self, go: GoType, kind: str, *, root: bool = False) -> None:
+        self.go = go
+        self.kind = kind
+        self.root = root
+        self.struct = gotypes.struct(go.name) if go.code == "struct" else None
+        self.atomic = go.atomic or (self.struct is not None and self.struct.atomic) or (
+            go.code in gotypes.SCALARS and go.code != "*")
+        self.scalar = go.code if go.code in gotypes.SCALARS else ""
+        self.is_map = go.code == "map"
+        if go.code == "list":
+            self.list_type, self.list_keys = go.list_type, go.keys
+        if self.struct is not None:
+            self.order = tuple(self.struct.fields)
+
+    def _typed(self, go: GoType) -> Schema:
+        if go.code == "struct" and go.name == gotypes.META:
+            return LooseSchema(self.kind, ("metadata",))
+        return ANY if go.code == "*" else TypedSchema(go, self.kind)
+
+    def child(self, name: str) -> Schema | None:
+        if self.root and name in ("apiVersion", "kind"):
+            return ANY
+        if self.struct is not None:
+            found = self.struct.fields.get(name)
+            return self._typed(found) if found is not None else None
+        if self.is_map and self.go.item is not None:
+            return self._typed(self.go.item)
+        return _SCALAR_ATOMIC
+
+    def named(self, name: str) -> bool:
+        return self.struct is not None
+
+    def item(self) -> Schema:
+        return self._typed(self.go.item) if self.go.item is not None else ANY
+
+    def key_defaults(self) -> Mapping[str, Any]:
+        return {key: _KEY_DEFAULTS[key] for key in self.list_keys if key in _KEY_DEFAULTS}
+
+    def zeros(self) -> dict[str, Any]:
+        if self.struct is None:
+            return {}
+        return {name: {} if go.code == "struct" else None
+                for name, go in self.struct.fields.items() if go.always}
+
+
+def builtin_schema(kind: str, group: str | None = None) -> Schema:
+    """The schema of a built-in kind: typed where `gotypes` describes it, else approximated."""
+    found = gotypes.root(group, kind)
+    if found is None:
+        return LooseSchema(kind)
+    return TypedSchema(GoType("struct", name=found.name), kind, root=True)
