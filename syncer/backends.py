@@ -28,7 +28,7 @@ from syncer.profiles import Profile, choose, parse_profiles, read_profiles_file
 from syncer.suivalues import canonical_address
 
 __all__ = ["KEY_ENV", "Backends", "blob_owner", "open_backends", "publisher_key",
-           "select_profile", "walrus_lifetime", "work_tree_config"]
+           "publisher_key_or_new", "select_profile", "walrus_lifetime", "work_tree_config"]
 
 log = logging.getLogger(__name__)
 
@@ -78,8 +78,8 @@ def walrus_lifetime(profile: Profile) -> WalrusLifetime | None:
 
 
 def publisher_key(profile: Profile, *, home: Home) -> keys.Keypair:
-    """$SYNCER_KEY, else the profile's `ledger.key_file`, else the key of `ledger.address` in
-    the Sui keystore `ledger.keystore`, else $SYNCER_HOME/keys/publisher.key."""
+    """$SYNCER_KEY, else the key of `ledger.address` in the Sui keystore `ledger.keystore`,
+    else the profile's `ledger.key_file`, else $SYNCER_HOME/keys/publisher.key."""
     if os.environ.get(KEY_ENV):
         return key_from_env(KEY_ENV)
     keystore = profile.setting("ledger", "keystore")
@@ -101,6 +101,16 @@ def blob_owner(profile: Profile, *, home: Home) -> str | None:
         log.warning("no publisher key (%s): a new Blob object stays with the Walrus publisher",
                     e)
         return None
+
+
+def publisher_key_or_new(profile: Profile, *, home: Home) -> tuple[keys.Keypair, bool]:
+    """`publisher_key`; when the profile names no key, the default key file is made first
+    if it is missing (True: the key is new)."""
+    named = os.environ.get(KEY_ENV) or profile.setting("ledger", "keystore") \
+        or profile.setting("ledger", "key_file")
+    if named:
+        return publisher_key(profile, home=home), False
+    return keys.ensure(home.key_file)
 
 
 def _blobstore(profile: Profile, home: Home, owner: str | None) -> BlobStore:

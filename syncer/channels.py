@@ -19,7 +19,7 @@ from syncer.keys import Keypair
 from syncer.ledger import Ledger
 from syncer.profiles import remember_registry
 
-__all__ = ["Registered", "default_channel", "register", "starter_config"]
+__all__ = ["Registered", "default_channel", "default_namespace", "register", "starter_config"]
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,12 @@ def default_channel(repo_dir: Path) -> str:
     """A channel name made from the repository's directory name: `<name>-dev`."""
     base = "".join(c if c.isalnum() else "-" for c in repo_dir.name.lower()).strip("-")
     return f"{base[:50] or 'app'}-dev"
+
+
+def default_namespace(channel: str) -> str:
+    """A namespace name (a DNS-1123 label) made from a channel name: `Shop_Dev` → `shop-dev`."""
+    label = "".join(c if c.isalnum() and c.isascii() else "-" for c in channel.lower())
+    return label[:63].strip("-") or "default"
 
 
 def starter_config(channel: str, namespace: str) -> str:

@@ -53,12 +53,14 @@ def channel_arg(parser: argparse.ArgumentParser) -> None:
                         "of ./syncer.yaml or of the ledger)")
 
 
-def cluster_args(parser: argparse.ArgumentParser) -> None:
+def cluster_args(parser: argparse.ArgumentParser, *, inventory: bool = True) -> None:
     parser.add_argument("--kubeconfig", type=Path, help="kubeconfig file (default $KUBECONFIG, "
                         "~/.kube/config, or the in-cluster service account)")
     parser.add_argument("--context", help="kubeconfig context (default: the current one)")
-    parser.add_argument("--inventory-namespace", default="syncer-system",
-                        help="namespace of the inventory ConfigMaps (default syncer-system)")
+    if inventory:
+        parser.add_argument("--inventory-namespace", default="syncer-system",
+                            help="namespace of the inventory ConfigMaps (default "
+                            "syncer-system)")
 
 
 def release_args(parser: argparse.ArgumentParser) -> None:

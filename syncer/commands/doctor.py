@@ -21,7 +21,7 @@ def add_parser(sub: common.Subparsers) -> None:
                        "(read from Sui), and with --cluster that the Kubernetes API answers. "
                        "Exit 0 when everything is fine, 1 when there are warnings or errors.")
     p.add_argument("--cluster", action="store_true", help="also check the cluster")
-    common.cluster_args(p)
+    common.cluster_args(p, inventory=False)
     p.set_defaults(handler=run)
 
 

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from syncer import channels, keys
+from syncer.backends import open_backends, publisher_key_or_new, select_profile
 from syncer.commands import common
 from syncer.config import CONFIG_FILE, parse_config
 from syncer.gitsource import open_repo
@@ -17,12 +18,15 @@ def add_parser(sub: common.Subparsers) -> None:
     p = sub.add_parser("init", help="start a repository: syncer.yaml, a key, channels",
                        description="Write a commented starter syncer.yaml when the repository "
                        "has none, create the publisher key under $SYNCER_HOME/keys when there "
-                       "is none, and register every channel of syncer.yaml on the profile's "
-                       "ledger with that key as admin and publisher.")
+                       "is none and the profile names no other key ($SYNCER_KEY, "
+                       "ledger.keystore, ledger.key_file), and register every channel of "
+                       "syncer.yaml on the profile's ledger with that key as admin and "
+                       "publisher.")
     common.repo_arg(p)
     p.add_argument("--channel", help="channel name for a new syncer.yaml (default: the "
                    "directory name + '-dev')")
-    p.add_argument("--namespace", help="namespace for a new syncer.yaml (default: the channel)")
+    p.add_argument("--namespace", help="namespace for a new syncer.yaml (default: the "
+                   "channel, as a DNS label)")
     p.set_defaults(handler=run)
 
 
@@ -31,14 +35,15 @@ def run(args: argparse.Namespace) -> int:
     config_path = Path(open_repo(args.repo).working_dir) / CONFIG_FILE
     if not config_path.exists():
         channel = args.channel or channels.default_channel(config_path.parent)
-        config_path.write_text(channels.starter_config(channel, args.namespace or
-                                                       channel.lower()))
+        namespace = args.namespace or channels.default_namespace(channel)
+        config_path.write_text(channels.starter_config(channel, namespace))
         print(f"wrote {config_path}")
     config = parse_config(config_path.read_bytes(), where=str(config_path))
-    key, created = keys.ensure(home.key_file)
+    profile = select_profile(args.profile, home=home, repo=config)
+    key, created = publisher_key_or_new(profile, home=home)
     if created:
         print(f"created publisher key {home.key_file} (address {key.address})")
-    backends = common.backends(args, repo=config)
+    backends = open_backends(profile, home=home)
     for done in channels.register(config, ledger=backends.ledger, key=key, home=home,
                                   profile=backends.profile.name):
         print(_line(done, key, profile=backends.profile.name))

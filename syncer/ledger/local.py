@@ -362,7 +362,13 @@ class LocalLedger:
 
     @contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction (one writer at a time); the schema is created on first use."""
+        """A write transaction (one writer at a time); the file, its folder and the schema
+        are created on first use."""
+        try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise LedgerError(f"cannot create the ledger's folder: {e.strerror}",
+                              where=str(self._path.parent)) from e
         with self._transaction("BEGIN IMMEDIATE") as db:
             if not self._has_schema(db):
                 for statement in _SCHEMA:

@@ -295,3 +295,21 @@ def test_init_writes_a_starter_config_in_a_new_repository(
     assert (home / "keys" / "publisher.key").stat().st_mode & 0o077 == 0
     code, out, _ = run(capsys, "init")
     assert code == 0 and "already registered" in out
+
+
+def test_init_uses_the_key_the_profile_names_and_a_valid_namespace(
+        tmp_path: Path, home: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    repo = tmp_path / "app"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    monkeypatch.chdir(repo)
+    key = keys.generate()
+    monkeypatch.setenv("SYNCER_KEY", key.to_suiprivkey())
+    code, out, err = run(capsys, "init", "--channel", "Shop_Web.prod")
+    assert code == 0, err
+    assert not (home / "keys" / "publisher.key").exists()  # $SYNCER_KEY is the key
+    assert f"registered (admin and publisher {key.address})" in out
+    config = parse_config((repo / "syncer.yaml").read_bytes())
+    assert config.channel("Shop_Web.prod").namespace == "shop-web-prod"
+    assert LocalLedger(home / "ledger.sqlite").publishers("Shop_Web.prod") == [key.address]
