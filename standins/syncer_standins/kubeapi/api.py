@@ -33,6 +33,7 @@ class Reply:
     status: int
     body: Any
     content_type: str = JSON
+    headers: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
     ApiError              an HTTP error with a metav1.Status body
     PageNotFound          404 with `text/plain` "404 page not found" (unknown path or group)
-    ApplyConflict         409 raised by the field manager (see `fieldown`)
+    ServiceUnavailable    503 with `text/plain` "service unavailable" (an unavailable APIService)
+    ApplyConflict         409 raised by the field manager (see `ownership`)
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ __all__ = [
     "ApiError",
     "PageNotFound",
     "Resource",
+    "ServiceUnavailable",
     "already_exists",
     "bad_request",
     "conflict",
@@ -24,6 +26,7 @@ __all__ = [
     "method_not_allowed",
     "not_found",
     "status_body",
+    "too_many_requests",
     "unsupported_media_type",
 ]
 
@@ -49,6 +52,10 @@ class PageNotFound(Exception):
     """The path is not served at all: kube answers a plain-text 404, not a Status."""
 
 
+class ServiceUnavailable(Exception):
+    """The path belongs to an aggregated API whose service is not available: a plain-text 503."""
+
+
 @dataclass
 class ApiError(Exception):
     """An error answer: HTTP code plus the Status fields (`reason` may be empty, as for 500)."""
@@ -57,6 +64,7 @@ class ApiError(Exception):
     message: str
     reason: str = ""
     details: dict[str, Any] | None = field(default=None)
+    headers: dict[str, str] = field(default_factory=dict)  # extra response headers
 
     def __str__(self) -> str:
         return f"{self.code} {self.reason}: {self.message}"
@@ -130,6 +138,12 @@ def internal(message: str) -> ApiError:
 
 def expired(message: str) -> ApiError:
     return ApiError(410, message, "Expired")
+
+
+def too_many_requests(message: str, *, retry_after: int) -> ApiError:
+    """429 with `Retry-After`, as a storage that is still initialising answers."""
+    return ApiError(429, message, "TooManyRequests", {"retryAfterSeconds": retry_after},
+                    {"Retry-After": str(retry_after)})
 
 
 def method_not_allowed() -> ApiError:

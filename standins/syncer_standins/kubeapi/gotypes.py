@@ -12,6 +12,7 @@ are approximated by `schema.LooseSchema`.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +34,8 @@ class GoType:
     list_type: str = "atomic"  # atomic | set | map
     keys: tuple[str, ...] = ()
     atomic: bool = False  # an atomic map (structs: see Struct.atomic)
-    always: bool = False  # encoded even when empty (non-pointer struct or Time)
+    always: bool = False  # encoded even when empty (no omitempty, non-pointer struct or Time)
+    pointer: bool = False  # a pointer to a struct: null, not {}, when unset
 
 
 @dataclass(frozen=True)
@@ -69,10 +71,11 @@ def parse_type(text: str) -> GoType:
     always = text.endswith("^")
     text = text.rstrip("^")
     if text[0] in "[{":
-        return _container(text)
+        return dataclasses.replace(_container(text), always=always)
     if text in SCALARS:
         return GoType(text, always=always)
-    return GoType("struct", name=text, always=always)
+    pointer = text.startswith("*")
+    return GoType("struct", name=text.lstrip("*"), always=always, pointer=pointer)
 
 
 def _lines() -> list[str]:

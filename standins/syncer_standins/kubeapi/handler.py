@@ -9,12 +9,19 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from syncer_standins._http import TrackedHandler, TrackingHTTPServer
+from syncer_standins.kubeapi import notices
 from syncer_standins.kubeapi.api import Reply, Request, WatchReply, serve
-from syncer_standins.kubeapi.errors import ApiError, PageNotFound, status_body
+from syncer_standins.kubeapi.errors import (
+    ApiError,
+    PageNotFound,
+    ServiceUnavailable,
+    status_body,
+)
 from syncer_standins.kubeapi.state import ApiState
 
 __all__ = ["ApiHTTPServer", "Handler"]
@@ -22,6 +29,7 @@ __all__ = ["ApiHTTPServer", "Handler"]
 logger = logging.getLogger(__name__)
 
 _MAX_BODY = 3 * 1024 * 1024
+_TEXT = "text/plain; charset=utf-8"
 
 
 def _dump(body: Any) -> bytes:
@@ -36,6 +44,7 @@ class ApiHTTPServer(TrackingHTTPServer):
 
 class Handler(TrackedHandler):
     server: ApiHTTPServer
+    _warnings: list[str] = []  # noqa: RUF012 - replaced by each request's own list
 
     def do_GET(self) -> None:
         self._handle()
@@ -64,33 +73,44 @@ class Handler(TrackedHandler):
         return Request(self.command, url.path, query, headers, body)
 
     def _handle(self) -> None:
-        try:
-            reply = serve(self.server.state, self._request())
-        except PageNotFound:
-            self._send(404, b"404 page not found\n", content_type="text/plain; charset=utf-8")
-        except ApiError as err:
-            self._send(err.code, _dump(err.body()), content_type="application/json")
-        except Exception:
-            logger.exception("internal error serving %s %s", self.command, self.path)
-            body = status_body(500, "Internal error", reason="InternalError")
-            self._send(500, _dump(body), content_type="application/json")
-        else:
-            if isinstance(reply, WatchReply):
-                self._stream(reply)
+        with notices.collecting() as warnings:
+            self._warnings = warnings
+            try:
+                reply = serve(self.server.state, self._request())
+            except PageNotFound:
+                self._send(404, b"404 page not found\n", content_type=_TEXT)
+            except ServiceUnavailable:
+                self._send(503, b"service unavailable\n", content_type=_TEXT)
+            except ApiError as err:
+                self._send(err.code, _dump(err.body()), content_type="application/json",
+                           headers=err.headers)
+            except Exception:
+                logger.exception("internal error serving %s %s", self.command, self.path)
+                body = status_body(500, "Internal error", reason="InternalError")
+                self._send(500, _dump(body), content_type="application/json")
             else:
-                self._reply(reply)
+                if isinstance(reply, WatchReply):
+                    self._stream(reply)
+                else:
+                    self._reply(reply)
 
     def _reply(self, reply: Reply) -> None:
         if reply.content_type.startswith("text/plain"):
-            self._send(reply.status, str(reply.body).encode(), content_type=reply.content_type)
+            data = str(reply.body).encode()
         else:
-            self._send(reply.status, _dump(reply.body), content_type=reply.content_type)
+            data = _dump(reply.body)
+        self._send(reply.status, data, content_type=reply.content_type, headers=reply.headers)
 
-    def _send(self, status: int, data: bytes, *, content_type: str) -> None:
+    def _send(self, status: int, data: bytes, *, content_type: str,
+              headers: Mapping[str, str] | None = None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-cache, private")
+        for text in self._warnings:
+            self.send_header("Warning", notices.header_value(text))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
 

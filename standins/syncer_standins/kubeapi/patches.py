@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import copy
 import json
-from typing import Any
+import re
+from typing import Any, ClassVar
 
 import yaml
 
@@ -24,10 +25,22 @@ def parse_json(body: bytes) -> Any:
         raise bad_request(f"the object provided is not valid JSON: {err}") from err
 
 
+class _Yaml11Loader(yaml.SafeLoader):
+    """YAML 1.1 as kube-apiserver's decoder (go-yaml v2) reads it: `y`, `Y`, `n`, `N` are
+    booleans too, next to yes/no/on/off/true/false."""
+
+    bool_values: ClassVar[dict[str, bool]] = {
+        **yaml.SafeLoader.bool_values, "y": True, "n": False}
+
+
+_Yaml11Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool", re.compile(r"^(?:y|Y|n|N)$"), list("yYnN"))
+
+
 def parse_yaml(body: bytes) -> Any:
-    """An apply body: YAML (JSON being YAML too)."""
+    """An apply body: YAML 1.1 (JSON being YAML too)."""
     try:
-        return yaml.safe_load(body.decode("utf-8"))
+        return yaml.load(body.decode("utf-8"), Loader=_Yaml11Loader)
     except (UnicodeDecodeError, yaml.YAMLError) as err:
         raise bad_request(f"error decoding YAML: {err}") from err
 

@@ -17,6 +17,7 @@ kube-apiserver walks objects with the full OpenAPI schema of every type. The sta
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from typing import Any
 
@@ -154,6 +155,8 @@ class LooseSchema(Schema):
         self.is_map = name in _MAP_FIELDS
         if path == ("metadata", "finalizers"):
             self.list_type = "set"
+        if len(path) == 3 and path[0] == "metadata" and path[1] in ("labels", "annotations"):
+            self.scalar, self.atomic = "s", True
 
     def _keys(self, name: str) -> tuple[str, ...]:
         if name == "ports":
@@ -224,6 +227,8 @@ class OpenAPISchema(Schema):
 
 
 _SCALAR_ATOMIC = ANY  # what a typed scalar's (missing) children are
+# Go's zero values as JSON; lists, maps, pointers and Times encode as null.
+_ZERO: dict[str, Any] = {"struct": {}, "s": "", "i": 0, "n": 0, "b": False, "x": 0}
 
 
 class TypedSchema(Schema):
@@ -270,7 +275,7 @@ class TypedSchema(Schema):
     def zeros(self) -> dict[str, Any]:
         if self.struct is None:
             return {}
-        return {name: {} if go.code == "struct" else None
+        return {name: None if go.pointer else copy.copy(_ZERO.get(go.code))
                 for name, go in self.struct.fields.items() if go.always}
 
 

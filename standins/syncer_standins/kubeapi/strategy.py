@@ -19,8 +19,8 @@ import threading
 
 from syncer_standins.kubeapi.catalog import ResourceType
 from syncer_standins.kubeapi.fieldset import FieldSet
-from syncer_standins.kubeapi.objects import Obj, meta, new_uid
-from syncer_standins.kubeapi.schema import allowed_top_level
+from syncer_standins.kubeapi.objects import Obj, go_encoded, meta, new_uid
+from syncer_standins.kubeapi.schema import TypedSchema, allowed_top_level, builtin_schema
 from syncer_standins.kubeapi.typed import same
 
 __all__ = [
@@ -75,10 +75,16 @@ def _tracks_generation(rtype: ResourceType) -> bool:
 
 
 def zero_object(rtype: ResourceType) -> Obj:
-    """The empty object a create is compared with (Go zero structs: spec and status)."""
+    """The empty object a create is compared with: the Go zero struct as kube encodes it
+    (`spec: {}`, `status: {}`, `containers: null` in a pod template...)."""
     if rtype.custom:
         return {}
-    zero: Obj = {"spec": {}} if "spec" in allowed_top_level(rtype.kind) else {}
+    schema = builtin_schema(rtype.kind, rtype.group)
+    if isinstance(schema, TypedSchema):
+        zero: Obj = go_encoded({}, schema)
+        zero.pop("metadata", None)
+        return zero
+    zero = {"spec": {}} if "spec" in allowed_top_level(rtype.kind) else {}
     return {**zero, "status": {}} if rtype.has_status else zero
 
 

@@ -31,6 +31,7 @@ __all__ = [
     "Comparison",
     "compare",
     "ensure_named",
+    "go_syntax",
     "item_element",
     "merge",
     "prune_unknown",
@@ -74,8 +75,41 @@ def _child(schema: Schema, element: str) -> Schema:
 # --- validation -------------------------------------------------------------------------
 
 
+def go_syntax(value: Any) -> str:
+    """value as Go's `%#v` prints the decoded JSON value."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, dict):
+        inner = ", ".join(f"{json.dumps(k)}:{go_syntax(v)}" for k, v in sorted(value.items()))
+        return f"map[string]interface {{}}{{{inner}}}"
+    if isinstance(value, list):
+        return "[]interface {}{" + ", ".join(go_syntax(item) for item in value) + "}"
+    return "interface {}(nil)" if value is None else str(value)
+
+
+def _scalar_problem(value: Any, schema: Schema) -> str:
+    """What structured-merge-diff says of a scalar of the wrong type."""
+    if value is None:
+        return ""
+    if schema.scalar == "s" and not isinstance(value, str):
+        return f"expected string, got &value.valueUnstructured{{Value:{go_syntax(value)}}}"
+    if schema.scalar in ("i", "n") and (isinstance(value, bool)
+                                        or not isinstance(value, (int, float))):
+        go_type = {str: "string", bool: "bool", dict: "map[string]interface {}",
+                   list: "[]interface {}"}.get(type(value), "interface {}")
+        return f"expected numeric (int or float), got {go_type}"
+    return ""
+
+
 def validate(value: Any, schema: Schema, *, path: Path = ()) -> list[str]:
     """Errors as structured-merge-diff words them, e.g. `.spec.x: field not declared in schema`."""
+    problem = _scalar_problem(value, schema)
+    if problem:
+        return [f"{path_string(path)}: {problem}"]
     if _granular_map(value, schema):
         return _validate_map(value, schema, path=path)
     if _granular_list(value, schema):

@@ -15,28 +15,31 @@ import json
 import logging
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
 
 from syncer_standins.kubeapi import ownership
 from syncer_standins.kubeapi.catalog import ResourceType
 from syncer_standins.kubeapi.defaults import apply_defaults
 from syncer_standins.kubeapi.errors import (
-    ApiError,
     Resource,
     already_exists,
     bad_request,
     conflict,
     forbidden,
-    internal,
     invalid,
     not_found,
     unsupported_media_type,
 )
+from syncer_standins.kubeapi.intake import (
+    Target,
+    WriteRequest,
+    apply_config,
+    check_identity,
+    decoded,
+    typed_config,
+)
 from syncer_standins.kubeapi.objects import Obj, drop_nulls, meta, now, without_managed_fields
-from syncer_standins.kubeapi.patches import apply_json_patch, merge_patch, parse_json, parse_yaml
+from syncer_standins.kubeapi.patches import apply_json_patch, merge_patch, parse_json
 from syncer_standins.kubeapi.state import ApiState, Written
-from syncer_standins.kubeapi.store import StoreKey
 from syncer_standins.kubeapi.strategy import (
     ignored_fields,
     prepare_create,
@@ -44,7 +47,7 @@ from syncer_standins.kubeapi.strategy import (
     prepare_update,
     zero_object,
 )
-from syncer_standins.kubeapi.typed import prune_unknown, same, validate
+from syncer_standins.kubeapi.typed import same
 from syncer_standins.kubeapi.validation import validate_object
 
 __all__ = [
@@ -67,34 +70,6 @@ _NAMESPACES = ("", "namespaces")
 _MODIFIED = (
     "the object has been modified; please apply your changes to the latest version and try again"
 )
-
-
-@dataclass(frozen=True)
-class Target:
-    """What a request addresses: a type, and a namespace, name and subresource when given."""
-
-    rtype: ResourceType
-    namespace: str = ""
-    name: str = ""
-    subresource: str = ""
-
-    @property
-    def key(self) -> StoreKey:
-        return self.rtype.stored_key
-
-
-@dataclass(frozen=True)
-class WriteRequest:
-    target: Target
-    query: Mapping[str, str]
-    body: bytes
-    content_type: str = "application/json"
-    user_agent: str = ""
-
-    @property
-    def manager(self) -> str:
-        """fieldManager, else the User-Agent up to its first `/` (as kube does)."""
-        return self.query.get("fieldManager") or self.user_agent.split("/", 1)[0] or "unknown"
 
 
 def is_dry_run(query: Mapping[str, str]) -> bool:
@@ -121,39 +96,6 @@ def require_namespace(state: ApiState, namespace: str) -> None:
     if meta(found).get("deletionTimestamp"):
         raise forbidden(f"unable to create new content in namespace {namespace} because it is "
                         "being terminated")
-
-
-def _group_version_kind(obj: Obj) -> str:
-    api_version = str(obj.get("apiVersion", ""))
-    group, _, version = api_version.rpartition("/")
-    return f"{group}/{version}, Kind={obj.get('kind', '')}"
-
-
-def _check_identity(obj: Any, target: Target) -> Obj:
-    """Fill in and check kind, apiVersion, name and namespace against the URL (400s)."""
-    if not isinstance(obj, dict):
-        raise bad_request("the body of the request must be an object")
-    rtype = target.rtype
-    obj.setdefault("apiVersion", rtype.api_version)
-    obj.setdefault("kind", rtype.kind)
-    if (obj["apiVersion"], obj["kind"]) != (rtype.api_version, rtype.kind):
-        raise bad_request(f"invalid object type: {_group_version_kind(obj)}")
-    metadata = meta(obj)
-    name = metadata.get("name")
-    if target.name and name and name != target.name:
-        raise bad_request(f"the name of the object ({name}) does not match the name on the URL "
-                          f"({target.name})")
-    if target.name:
-        metadata["name"] = target.name
-    if not rtype.namespaced:
-        metadata.pop("namespace", None)
-        return obj
-    namespace = metadata.get("namespace")
-    if namespace and namespace != target.namespace:
-        raise bad_request("the namespace of the provided object does not match the namespace "
-                          "sent on the request")
-    metadata["namespace"] = target.namespace
-    return obj
 
 
 def _check_version(obj: Obj, live: Obj, *, target: Target) -> None:
@@ -197,13 +139,6 @@ def _comparable(obj: Obj) -> Obj:
     return result
 
 
-def _pruned(state: ApiState, obj: Obj, *, target: Target) -> Obj:
-    kept, dropped = prune_unknown(obj, state.registry.schema(target.rtype))
-    for path in dropped:
-        logger.info("unknown field %r dropped from %s %s", path, target.rtype.kind, target.name)
-    return apply_defaults(kept, target.rtype.kind, custom=target.rtype.custom)
-
-
 def _record_update(
     state: ApiState, request: WriteRequest, *, live: Obj | None, new: Obj
 ) -> Obj:
@@ -239,14 +174,14 @@ def _set_managed_fields(obj: Obj, managers: ownership.Managers) -> None:
 
 def create(state: ApiState, request: WriteRequest) -> Result:
     target = request.target
-    obj = _check_identity(parse_json(request.body), target)
+    obj = check_identity(parse_json(request.body), target)
     metadata = meta(obj)
     if not metadata.get("name") and metadata.get("generateName"):
         metadata["name"] = metadata["generateName"] + _random_suffix()
     with state.store.lock:
         if target.rtype.namespaced:
             require_namespace(state, target.namespace)
-        new = _record_update(state, request, live=None, new=_pruned(state, obj, target=target))
+        new = _record_update(state, request, live=None, new=decoded(state, request, obj))
         if state.store.get(target.key, namespace=target.namespace, name=str(metadata.get("name"))):
             raise already_exists(target.rtype.resource, str(metadata.get("name")))
         return _finish(state, request, live=None, new=new)
@@ -266,13 +201,13 @@ def _live(state: ApiState, target: Target) -> Obj:
 
 def replace(state: ApiState, request: WriteRequest) -> Result:
     target = request.target
-    obj = _check_identity(parse_json(request.body), target)
+    obj = check_identity(parse_json(request.body), target)
     with state.store.lock:
         live = _live(state, target)
         _check_version(obj, live, target=target)
         if target.subresource == "status":
             obj = prepare_status_write(live, obj)
-        new = _record_update(state, request, live=live, new=_pruned(state, obj, target=target))
+        new = _record_update(state, request, live=live, new=decoded(state, request, obj))
         return _finish(state, request, live=live, new=new)
 
 
@@ -292,45 +227,24 @@ def patch(state: ApiState, request: WriteRequest) -> Result:
             patched = apply_json_patch(live, document)
         else:
             raise unsupported_media_type(media)
-        obj = _check_identity(patched, target)
+        obj = check_identity(patched, target)
         if target.subresource == "status":
             obj = prepare_status_write(live, obj)
-        new = _record_update(state, request, live=live, new=_pruned(state, obj, target=target))
+        new = _record_update(state, request, live=live, new=decoded(state, request, obj))
         return _finish(state, request, live=live, new=new)
-
-
-def _typed_patch_errors(state: ApiState, config: Obj, *, target: Target) -> None:
-    errors = validate(config, state.registry.schema(target.rtype))
-    if not errors:
-        return
-    text = errors[0] if len(errors) == 1 else "errors:\n" + "\n".join(f"  {e}" for e in errors)
-    where = f"{target.namespace}/{target.name}"
-    raise internal(f"failed to create typed patch object ({where}; "
-                   f"{_group_version_kind(config)}): {text}")
-
-
-def _apply_config(request: WriteRequest) -> Obj:
-    if not request.query.get("fieldManager"):
-        raise ApiError(422, 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required '
-                       "value: is required for apply patch", "Invalid", {
-                           "group": "meta.k8s.io", "kind": "PatchOptions", "causes": [{
-                               "reason": "FieldValueRequired",
-                               "message": "Required value: is required for apply patch",
-                               "field": "fieldManager"}]})
-    return _check_identity(parse_yaml(request.body), request.target)
 
 
 def apply(state: ApiState, request: WriteRequest) -> Result:
     """Server-side apply (`application/apply-patch+yaml`): creates (201) or updates (200)."""
     target = request.target
-    config = _apply_config(request)
+    config = apply_config(request)
     with state.store.lock:
         live = state.store.get(target.key, namespace=target.namespace, name=target.name)
         if live is None and target.subresource:
             raise not_found(target.rtype.resource, target.name)
         if live is None and target.rtype.namespaced:
             require_namespace(state, target.namespace)
-        _typed_patch_errors(state, config, target=target)
+        config = typed_config(state, config, target=target)
         if live is not None:
             _check_version(config, live, target=target)
         meta(config).pop("managedFields", None)
