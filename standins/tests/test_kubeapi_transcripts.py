@@ -83,6 +83,7 @@ class Answer:
     content_type: str
     body: Any
     headers: dict[str, Any] = field(default_factory=dict)
+    recorded: Any = None  # the body the real server answered
 
 
 def shaped(value: Any, where: str = "") -> Any:
@@ -257,7 +258,8 @@ def upstream_pages() -> dict[str, dict[str, Any]]:
     pages = {}
     for index, number in enumerate(PAGES):
         chunk, rest = items[2 * index:2 * index + 2], len(items) - 2 * (index + 1)
-        metadata: dict[str, Any] = {"resourceVersion": bodies[number]["metadata"]["resourceVersion"]}
+        metadata: dict[str, Any] = {
+            "resourceVersion": bodies[number]["metadata"]["resourceVersion"]}
         if rest > 0:
             rv = int(metadata["resourceVersion"])
             start = f"/{chunk[-1]['metadata']['name']}\u0000"
@@ -278,8 +280,22 @@ def upstream_expectation(number: str, expected: dict[str, Any]) -> dict[str, Any
     return expected
 
 
+def our_rv(recorded: str, got: dict[str, Answer]) -> str:
+    """Our resourceVersion for the object the real server answered with RV `recorded`."""
+    for answer in got.values():
+        metadata = answer.recorded.get("metadata") if isinstance(answer.recorded, dict) else {}
+        if (metadata or {}).get("resourceVersion") == recorded:
+            return str(answer.body["metadata"]["resourceVersion"])
+    return recorded
+
+
 def adapted(number: str, request: dict[str, Any], got: dict[str, Answer]) -> dict[str, Any]:
-    """The recorded request, with values that came from earlier answers taken from ours."""
+    """The recorded request, with values that came from earlier answers taken from ours:
+    continue tokens, resourceVersions of updates, the timestamps a patch copies."""
+    sent = request["body"].get("metadata") if isinstance(request["body"], dict) else None
+    if sent and "resourceVersion" in sent:
+        metadata = {**sent, "resourceVersion": our_rv(sent["resourceVersion"], got)}
+        return {**request, "body": {**request["body"], "metadata": metadata}}
     follows = {"129": "128", "130": "129", "131": "130", "132": "131", "134": "133",
                "135": "134"}
     if number in follows:
@@ -380,8 +396,10 @@ def replay(server: KubeApiServer, number: str, transcript: dict[str, Any],
         return replay_watch(server, transcript)
     request = adapted(number, transcript["request"], got)
     expected = upstream_expectation(number, transcript["response"])
-    return wait(server, request, POLLS.get(number, 1),
-                lambda answer: as_recorded(answer, expected))
+    answer = wait(server, request, POLLS.get(number, 1),
+                  lambda answer: as_recorded(answer, expected))
+    answer.recorded = transcript["response"]["body"]
+    return answer
 
 
 @pytest.mark.parametrize("path", TRANSCRIPTS, ids=number_of)

@@ -6,8 +6,10 @@ policy, scheduler, empty security context; per container resources, termination 
 image pull policy, port protocol, probe timings; volume default modes), Service (type,
 session affinity, port protocol and target port), Namespace (the `kubernetes.io/metadata.name`
 label), Secret (type, `stringData` folded into `data`), PersistentVolumeClaim (volume mode),
-NetworkPolicy (policy types, port protocol), RBAC subjects (apiGroup) and
-CustomResourceDefinition (names, conversion). Everything else is stored as sent.
+NetworkPolicy (policy types, port protocol), RBAC subjects (apiGroup), ValidatingAdmissionPolicy
+and its bindings (match selectors, rule scope, match policy, failure policy) and
+CustomResourceDefinition (names, conversion). Defaults that need the object's uid (a Job's
+selector and labels) are set with it, in `strategy`. Everything else is stored as sent.
 """
 
 from __future__ import annotations
@@ -220,8 +222,28 @@ def _binding(obj: Obj) -> None:
     for subject in _items(obj, "subjects"):
         if subject.get("kind") in ("User", "Group"):
             subject.setdefault("apiGroup", "rbac.authorization.k8s.io")
-        elif subject.get("kind") == "ServiceAccount":
-            subject.setdefault("apiGroup", "")
+
+
+def _match_resources(match: Obj) -> None:
+    match.setdefault("namespaceSelector", {})
+    match.setdefault("objectSelector", {})
+    for name in ("resourceRules", "excludeResourceRules"):
+        for rule in _items(match, name):
+            rule.setdefault("scope", "*")
+    match.setdefault("matchPolicy", "Equivalent")
+
+
+def _admission_policy(obj: Obj) -> None:
+    spec = _dict(obj, "spec")
+    spec.setdefault("failurePolicy", "Fail")
+    if isinstance(spec.get("matchConstraints"), dict):
+        _match_resources(spec["matchConstraints"])
+
+
+def _policy_binding(obj: Obj) -> None:
+    spec = _dict(obj, "spec")
+    if isinstance(spec.get("matchResources"), dict):
+        _match_resources(spec["matchResources"])
 
 
 def _crd(obj: Obj) -> None:
@@ -252,6 +274,8 @@ _DEFAULTERS: dict[str, Callable[[Obj], None]] = {
     "RoleBinding": _binding,
     "ClusterRoleBinding": _binding,
     "CustomResourceDefinition": _crd,
+    "ValidatingAdmissionPolicy": _admission_policy,
+    "ValidatingAdmissionPolicyBinding": _policy_binding,
 }
 
 

@@ -30,6 +30,7 @@ __all__ = [
 Obj = dict[str, Any]
 
 _CRD_NAMES_ORDER = ("plural", "singular", "shortNames", "kind", "listKind", "categories")
+_CRD_SPEC_ORDER = ("group", "names", "scope", "versions", "conversion", "preserveUnknownFields")
 _SCHEMA_MAPS = ("properties", "patternProperties", "definitions", "dependencies")
 _META_ORDER = (
     "name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation",
@@ -123,6 +124,8 @@ def _crd_ordered(obj: Obj) -> Obj:
         ordered = {key: names[key] for key in _CRD_NAMES_ORDER if key in names}
         spec["names"] = {**ordered, **names}
     spec["versions"] = _json_schema_sorted(spec.get("versions") or [])
+    ordered = {key: spec[key] for key in _CRD_SPEC_ORDER if key in spec}
+    obj["spec"] = {**ordered, **spec}
     return obj
 
 

@@ -2,8 +2,8 @@
 
 LIST answers `<Kind>List` with `metadata.resourceVersion` (the store's current one); items
 of built-in kinds carry no kind/apiVersion, items of custom resources do, and custom lists
-also carry `metadata.continue: ""` (transcripts 20 and 33). `limit` and `continue` page
-through the items in key order. `resourceVersion` on a LIST is ignored (always the latest).
+also carry `metadata.continue: ""`, as kube answers. `limit` and `continue` page through the
+items in key order (`paging`). `resourceVersion` on a LIST is ignored (always the latest).
 
 WATCH (`watch=true|1`) streams `{"type", "object"}` events: from `resourceVersion` N the
 events after N (`ERROR` 410 Expired when N is older than the history), from "" or "0"
@@ -14,14 +14,13 @@ The stream ends after `timeoutSeconds` (default 1800) or when the server stops.
 
 from __future__ import annotations
 
-import base64
-import json
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from syncer_standins.kubeapi.errors import bad_request, expired, not_found
 from syncer_standins.kubeapi.objects import Obj, for_output, meta, sort_keys
+from syncer_standins.kubeapi.paging import paginate
 from syncer_standins.kubeapi.selectors import (
     Selector,
     parse_field_selector,
@@ -65,31 +64,6 @@ class _Filter:
             selectable_fields(obj))
 
 
-def _continue_token(rv: int, after: Obj) -> str:
-    where = {"rv": rv, "start": [meta(after).get("namespace", ""), meta(after).get("name")]}
-    return base64.urlsafe_b64encode(json.dumps(where).encode()).decode()
-
-
-def _page(items: list[Obj], query: Mapping[str, str]) -> list[Obj]:
-    """The items after the one the continue token names."""
-    token = query.get("continue", "")
-    if not token:
-        return items
-    try:
-        start = tuple(json.loads(base64.urlsafe_b64decode(token.encode()))["start"])
-    except (ValueError, KeyError, TypeError) as err:
-        raise bad_request("continue key is not valid") from err
-    keys = [(meta(o).get("namespace", ""), meta(o).get("name")) for o in items]
-    return items[sum(1 for key in keys if key <= start):]
-
-
-def _limit(query: Mapping[str, str]) -> int:
-    text = query.get("limit") or "0"
-    if not text.isdigit():
-        raise bad_request(f"invalid limit: {text!r}")
-    return int(text)
-
-
 def list_objects(state: ApiState, target: Target, *, query: Mapping[str, str]) -> Obj:
     rtype = target.rtype
     selection = _Filter.of(target, query)
@@ -97,17 +71,15 @@ def list_objects(state: ApiState, target: Target, *, query: Mapping[str, str]) -
         rv = state.store.resource_version
         items = [obj for obj in state.store.items(target.key, selection.namespace)
                  if selection.matches(obj)]
-    items = _page(items, query)
-    metadata: Obj = {"resourceVersion": str(rv)}
-    limit = _limit(query)
-    if 0 < limit < len(items):
-        metadata["continue"] = _continue_token(rv, items[limit - 1])
-        metadata["remainingItemCount"] = len(items) - limit
-        items = items[:limit]
-    elif rtype.custom:
-        metadata["continue"] = ""
-    body: Obj = {"kind": rtype.list_kind, "apiVersion": rtype.api_version, "metadata": metadata}
-    body["items"] = [for_output(obj, rtype, typed=rtype.custom) for obj in items]
+    selected = bool(query.get("labelSelector", "").strip() or
+                    query.get("fieldSelector", "").strip())
+    page = paginate(items, query, rv=rv, selected=selected,
+                    across_namespaces=rtype.namespaced and selection.namespace is None)
+    if rtype.custom and not page.more:
+        page.metadata["continue"] = ""
+    body: Obj = {"kind": rtype.list_kind, "apiVersion": rtype.api_version,
+                 "metadata": page.metadata}
+    body["items"] = [for_output(obj, rtype, typed=rtype.custom) for obj in page.items]
     return sort_keys(body) if rtype.custom else body
 
 

@@ -36,7 +36,11 @@ _GENERATION_KINDS = frozenset({
     "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController", "Job",
     "CronJob", "Ingress", "NetworkPolicy", "PodDisruptionBudget", "CustomResourceDefinition",
     "HorizontalPodAutoscaler", "ValidatingAdmissionPolicy", "MutatingAdmissionPolicy",
+    "ValidatingAdmissionPolicyBinding", "MutatingAdmissionPolicyBinding",
 })
+# Finalizers admission adds on create (StorageObjectInUseProtection).
+_CREATE_FINALIZERS = {"PersistentVolumeClaim": "kubernetes.io/pvc-protection",
+                      "PersistentVolume": "kubernetes.io/pv-protection"}
 _EMPTY_STATUS: dict[str, Obj] = {
     "Namespace": {"phase": "Active"},
     "Service": {"loadBalancer": {}},
@@ -142,10 +146,35 @@ def prepare_create(obj: Obj, rtype: ResourceType, *, now: str, allocator: Alloca
     if not rtype.namespaced:
         metadata.pop("namespace", None)
     _status_for_create(obj, rtype)
-    if rtype.kind == "Namespace" and not rtype.custom:
+    if rtype.custom:
+        return
+    if rtype.kind == "Namespace":
         obj.setdefault("spec", {})["finalizers"] = ["kubernetes"]
-    if rtype.kind == "Service" and not rtype.custom:
+    if rtype.kind == "Service":
         _allocate(obj.setdefault("spec", {}), allocator=allocator, old=None)
+    if rtype.kind == "Job":
+        _job_selector(obj)
+    if rtype.kind in _CREATE_FINALIZERS and _CREATE_FINALIZERS[rtype.kind] not in (
+            metadata.get("finalizers") or []):
+        metadata["finalizers"] = [*(metadata.get("finalizers") or []),
+                                  _CREATE_FINALIZERS[rtype.kind]]
+
+
+def _job_selector(job: Obj) -> None:
+    """A Job without `manualSelector` selects its pods by its uid, and labels them so."""
+    spec = job.setdefault("spec", {})
+    if spec.get("manualSelector"):
+        return
+    metadata = meta(job)
+    uid, name = str(metadata["uid"]), str(metadata.get("name", ""))
+    labels = {"batch.kubernetes.io/controller-uid": uid, "batch.kubernetes.io/job-name": name,
+              "controller-uid": uid, "job-name": name}
+    spec["selector"] = {"matchLabels": {"batch.kubernetes.io/controller-uid": uid}}
+    spec["manualSelector"] = False
+    template = meta(spec.setdefault("template", {}))
+    template["labels"] = {**(template.get("labels") or {}), **labels}
+    if not metadata.get("labels"):
+        metadata["labels"] = dict(template["labels"])
 
 
 def _content(obj: Obj) -> Obj:
