@@ -23,6 +23,7 @@ __all__ = [
     "meta",
     "new_uid",
     "now",
+    "ordered_meta",
     "sort_keys",
     "without_managed_fields",
 ]
@@ -129,7 +130,8 @@ def _crd_ordered(obj: Obj) -> Obj:
     return obj
 
 
-def _ordered_meta(metadata: Obj) -> Obj:
+def ordered_meta(metadata: Obj) -> Obj:
+    """metadata with its fields in ObjectMeta's order."""
     ordered = {key: metadata[key] for key in _META_ORDER if key in metadata}
     ordered.update({key: value for key, value in metadata.items() if key not in ordered})
     return ordered
@@ -146,7 +148,7 @@ def for_output(obj: Obj, rtype: ResourceType, *, typed: bool = True) -> Obj:
     if rtype.kind == "CustomResourceDefinition":
         obj = _crd_ordered(obj)
     shaped = {"kind": rtype.kind, "apiVersion": rtype.api_version} if typed else {}
-    shaped["metadata"] = _ordered_meta(obj.get("metadata") or {})
+    shaped["metadata"] = ordered_meta(obj.get("metadata") or {})
     rest = {k: v for k, v in obj.items() if k not in ("kind", "apiVersion", "metadata")}
     shaped.update({k: v for k, v in rest.items() if k != "status"})
     if "status" in rest:

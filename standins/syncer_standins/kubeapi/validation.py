@@ -3,7 +3,9 @@
 Checked: the object name (DNS-1123 subdomain; DNS-1123 label for Namespaces; DNS-1035 label
 for Services; a path segment for RBAC objects; `<plural>.<group>` for CRDs), label keys and
 values, and for workloads a selector that matches the pod template's labels and at least one
-container. Nothing else is validated (no required fields beyond these, no value ranges).
+container; on update, workload selectors and a Job's pod template may not change (kube
+prints the new template as its internal Go struct, see `godump`). Nothing else is validated
+(no required fields beyond these, no value ranges).
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ import re
 from typing import Any
 
 from syncer_standins.kubeapi.catalog import ResourceType
+from syncer_standins.kubeapi.godump import go_json, pod_template
 
-__all__ = ["Cause", "validate_name", "validate_object"]
+__all__ = ["Cause", "validate_name", "validate_object", "validate_update"]
 
 Cause = tuple[str, str, str]  # reason, field, message
 
@@ -53,14 +56,29 @@ _WORKLOADS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"})
 
 
 def _invalid(path: str, value: Any, *, message: str) -> Cause:
-    """A FieldValueInvalid cause; the value printed as Go's `%#v` would."""
-    if isinstance(value, dict):
-        shown = "map[string]string{" + ", ".join(
-            f'"{key}":"{item}"' for key, item in sorted(value.items())
-        ) + "}"
-    else:
-        shown = json.dumps(str(value), ensure_ascii=False)
+    """A FieldValueInvalid cause; the value printed as JSON, maps sorted, as kube prints it."""
+    shown = value if isinstance(value, _Shown) else go_json(_sorted_maps(value))
     return "FieldValueInvalid", path, f"Invalid value: {shown}: {message}"
+
+
+class _Shown(str):
+    """A value already printed (as `godump` prints internal structs)."""
+
+
+def _sorted_maps(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _sorted_maps(value[key]) for key in sorted(value)}
+    return value
+
+
+def _selector(selector: Any) -> Any:
+    """A LabelSelector in field order, its labels sorted."""
+    if not isinstance(selector, dict):
+        return selector
+    ordered = {key: selector[key] for key in ("matchLabels", "matchExpressions") if key in selector}
+    if isinstance(ordered.get("matchLabels"), dict):
+        ordered["matchLabels"] = dict(sorted(ordered["matchLabels"].items()))
+    return _Shown(go_json(ordered))
 
 
 def _name_rule(rtype: ResourceType) -> tuple[str, str, int]:
@@ -124,6 +142,32 @@ def _workload(obj: dict[str, Any]) -> list[Cause]:
     elif any(labels.get(key) != value for key, value in match.items()):
         causes.append(_invalid("spec.template.metadata.labels", labels,
                                message="`selector` does not match template `labels`"))
+    return causes
+
+
+def _spec(obj: dict[str, Any]) -> dict[str, Any]:
+    spec = obj.get("spec")
+    return spec if isinstance(spec, dict) else {}
+
+
+def _immutable(path: str, value: Any) -> Cause:
+    return _invalid(path, value, message="field is immutable")
+
+
+def validate_update(old: dict[str, Any], new: dict[str, Any], rtype: ResourceType) -> list[Cause]:
+    """The 422 causes of an update: fields that may not change (workload selectors, a Job's
+    pod template)."""
+    if rtype.custom or rtype.kind not in (*_WORKLOADS, "Job"):
+        return []
+    before, after = _spec(old), _spec(new)
+    causes: list[Cause] = []
+    if json.dumps(before.get("selector"), sort_keys=True) != json.dumps(
+            after.get("selector"), sort_keys=True):
+        causes.append(_immutable("spec.selector", _selector(after.get("selector"))))
+    if rtype.kind == "Job" and json.dumps(before.get("template"), sort_keys=True) != json.dumps(
+            after.get("template"), sort_keys=True):
+        shown = _Shown(pod_template(after.get("template") or {}))
+        causes.append(_immutable("spec.template", shown))
     return causes
 
 

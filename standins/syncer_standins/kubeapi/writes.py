@@ -20,6 +20,7 @@ from syncer_standins.kubeapi import ownership
 from syncer_standins.kubeapi.catalog import ResourceType
 from syncer_standins.kubeapi.defaults import apply_defaults
 from syncer_standins.kubeapi.errors import (
+    ApiError,
     Resource,
     already_exists,
     bad_request,
@@ -48,7 +49,7 @@ from syncer_standins.kubeapi.strategy import (
     zero_object,
 )
 from syncer_standins.kubeapi.typed import same
-from syncer_standins.kubeapi.validation import validate_object
+from syncer_standins.kubeapi.validation import validate_object, validate_update
 
 __all__ = [
     "Target",
@@ -67,6 +68,10 @@ logger = logging.getLogger(__name__)
 
 Result = tuple[int, Obj]
 _NAMESPACES = ("", "namespaces")
+# Kinds whose updates must name the resourceVersion they replace (kube's strategies that
+# refuse unconditional updates).
+_CONDITIONAL_ONLY = frozenset({"Lease"})
+_RV_REQUIRED = "Invalid value: 0: must be specified for an update"
 _MODIFIED = (
     "the object has been modified; please apply your changes to the latest version and try again"
 )
@@ -98,10 +103,25 @@ def require_namespace(state: ApiState, namespace: str) -> None:
                         "being terminated")
 
 
-def _check_version(obj: Obj, live: Obj, *, target: Target) -> None:
+def _check_version(obj: Obj, live: Obj, *, target: Target, replacing: bool = False) -> None:
     wanted = meta(obj).get("resourceVersion")
+    if replacing and not wanted and target.rtype.kind in _CONDITIONAL_ONLY:
+        raise ApiError(422, f'{target.rtype.resource.qualified} "{target.name}" is invalid: '
+                       f"metadata.resourceVersion: {_RV_REQUIRED}", "Invalid", {
+                           **_details(target), "causes": [{
+                               "reason": "FieldValueInvalid", "message": _RV_REQUIRED,
+                               "field": "metadata.resourceVersion"}]})
     if wanted and wanted != meta(live).get("resourceVersion"):
         raise conflict(target.rtype.resource, target.name, why=_MODIFIED)
+
+
+def _details(target: Target) -> Obj:
+    rtype = target.rtype
+    details: Obj = {"name": target.name}
+    if rtype.group:
+        details["group"] = rtype.group
+    details["kind"] = rtype.plural
+    return details
 
 
 def _change(state: ApiState, target: Target, *, manager: str, operation: str,
@@ -114,8 +134,10 @@ def _change(state: ApiState, target: Target, *, manager: str, operation: str,
     )
 
 
-def _validated(obj: Obj, target: Target) -> Obj:
+def _validated(obj: Obj, target: Target, *, live: Obj | None) -> Obj:
     causes = validate_object(obj, target.rtype)
+    if live is not None and target.subresource != "status":
+        causes += validate_update(live, obj, target.rtype)
     if causes:
         raise invalid(target.rtype.resource, str(meta(obj).get("name", "")), causes=causes)
     return obj
@@ -161,7 +183,7 @@ def _server_sets(state: ApiState, target: Target, *, live: Obj | None, new: Obj,
     elif target.subresource != "status":
         prepare_update(live, new, rtype=target.rtype, allocator=state.allocator)
     _set_managed_fields(new, managers)
-    return _validated(new, target)
+    return _validated(new, target, live=live)
 
 
 def _set_managed_fields(obj: Obj, managers: ownership.Managers) -> None:
@@ -204,7 +226,7 @@ def replace(state: ApiState, request: WriteRequest) -> Result:
     obj = check_identity(parse_json(request.body), target)
     with state.store.lock:
         live = _live(state, target)
-        _check_version(obj, live, target=target)
+        _check_version(obj, live, target=target, replacing=not target.subresource)
         if target.subresource == "status":
             obj = prepare_status_write(live, obj)
         new = _record_update(state, request, live=live, new=decoded(state, request, obj))
