@@ -20,71 +20,28 @@ deterministic. The reactions:
 from __future__ import annotations
 
 import copy
-import json
 
 from syncer_standins.kubeapi.catalog import BUILTIN_TYPES, ResourceType
-from syncer_standins.kubeapi.deletes import CRD_FINALIZER, remove
+from syncer_standins.kubeapi.deletes import CRD_FINALIZER, FOREGROUND
+from syncer_standins.kubeapi.namespaces import namespaces
 from syncer_standins.kubeapi.objects import Obj, meta, now
 from syncer_standins.kubeapi.registry import is_established
 from syncer_standins.kubeapi.state import ApiState, Written
 from syncer_standins.kubeapi.store import StoreKey
 from syncer_standins.kubeapi.workloads import Workloads
-from syncer_standins.kubeapi.writes import Target, WriteRequest, create, write_status
+from syncer_standins.kubeapi.writes import commit, remove, write_status
 
-__all__ = ["CA_BUNDLE", "install"]
+__all__ = ["install"]
 
-CA_BUNDLE = (
-    "-----BEGIN CERTIFICATE-----\n"
-    "a3ViZS1hcGlzZXJ2ZXIgc3RhbmQtaW46IHBsYWluIEhUVFAsIG5vIGNlcnRpZmljYXRlIGF1dGhvcml0eQ==\n"
-    "-----END CERTIFICATE-----\n"
-)
-_CA_DESCRIPTION = (
-    "Contains a CA bundle that can be used to verify the kube-apiserver when using internal "
-    "endpoints such as the internal service IP or kubernetes.default.svc. No other usage is "
-    "guaranteed across distributions of Kubernetes clusters."
-)
 _BUILTIN = {(t.group, t.plural): t for t in BUILTIN_TYPES}
-_CONTROLLER = "kube-controller-manager"
+# Finalizers the stand-in's own controllers clear from an object being deleted: the storage
+# protections (no Pod ever uses a claim here) and the garbage collector's foreground mark.
+_SYSTEM_FINALIZERS = frozenset({"kubernetes.io/pvc-protection", "kubernetes.io/pv-protection",
+                                FOREGROUND, "orphan"})
 
 
 def _is(rtype: ResourceType, kind: str) -> bool:
     return rtype.kind == kind and not rtype.custom
-
-
-def _create_as(state: ApiState, obj: Obj, *, rtype: ResourceType, manager: str) -> None:
-    target = Target(rtype, str(meta(obj).get("namespace", "")))
-    if state.store.get(rtype.stored_key, namespace=target.namespace,
-                       name=str(meta(obj)["name"])) is None:
-        create(state, WriteRequest(target, {"fieldManager": manager}, json.dumps(obj).encode()))
-
-
-def _namespace_created(state: ApiState, namespace: str) -> None:
-    config_map = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {
-        "name": "kube-root-ca.crt", "namespace": namespace,
-        "annotations": {"kubernetes.io/description": _CA_DESCRIPTION}},
-        "data": {"ca.crt": CA_BUNDLE}}
-    account = {"apiVersion": "v1", "kind": "ServiceAccount",
-               "metadata": {"name": "default", "namespace": namespace}}
-    _create_as(state, config_map, rtype=_BUILTIN[("", "configmaps")], manager=_CONTROLLER)
-    _create_as(state, account, rtype=_BUILTIN[("", "serviceaccounts")], manager=_CONTROLLER)
-
-
-def _namespace_deleted(state: ApiState, namespace: Obj, *, rtype: ResourceType) -> None:
-    name = str(meta(namespace)["name"])
-    for other in state.registry.stored_types():
-        for obj in state.store.items(other.stored_key, name) if other.namespaced else []:
-            remove(state, obj, rtype=other)
-    remove(state, namespace, rtype=rtype)
-
-
-def namespaces(state: ApiState, written: Written) -> None:
-    rtype, before, after = written.rtype, written.before, written.after
-    if not _is(rtype, "Namespace") or after is None:
-        return
-    if meta(after).get("deletionTimestamp"):
-        _namespace_deleted(state, after, rtype=rtype)
-    elif before is None:
-        _namespace_created(state, str(meta(after)["name"]))
 
 
 def _accepted(crd: Obj) -> Obj:
@@ -124,11 +81,18 @@ def crds(state: ApiState, written: Written) -> None:
 
 
 def finalized(state: ApiState, written: Written) -> None:
+    """Clear the system finalizers of an object being deleted; remove it once it has none."""
     rtype, after = written.rtype, written.after
-    if after is None or not meta(after).get("deletionTimestamp"):
+    if after is None or not meta(after).get("deletionTimestamp") or _is(rtype, "Namespace"):
         return
-    if not meta(after).get("finalizers") and not _is(rtype, "Namespace"):
+    finalizers = meta(after).get("finalizers") or []
+    kept = [name for name in finalizers if name not in _SYSTEM_FINALIZERS]
+    if not kept:
         remove(state, after, rtype=rtype)
+    elif kept != finalizers:
+        cleared = copy.deepcopy(after)
+        meta(cleared)["finalizers"] = kept
+        commit(state, cleared, rtype=rtype, before=after)
 
 
 class GarbageCollector:

@@ -1,13 +1,17 @@
-"""DELETE of one object and of a collection.
+"""DELETE of one object and of a collection, answered as kube-apiserver v1.36 answers.
 
-An object without finalizers goes at once and the answer is a Success Status naming it.
-A Namespace, a CRD, and any object with `metadata.finalizers` are first marked for
-deletion (`deletionTimestamp`; a Namespace turns `Terminating`; a CRD gets the
-`customresourcecleanup` finalizer and a `Terminating` condition) and the marked object is
-the answer, as in transcripts 40 and 41; the controllers then finish the job (see
-`controllers`). `default`, `kube-system` and `kube-public` may not be deleted (403).
-`propagationPolicy` is accepted; dependents are always deleted in the background (Orphan
-is not honoured).
+An object without finalizers goes at once and the answer is a Success Status naming it
+(`details.kind` the plural), except for the kinds whose storage answers with the deleted
+object itself (ResourceQuota, Service, Pod, PersistentVolume(Claim)). A Namespace, a CRD,
+and any object with `metadata.finalizers` are first marked for deletion and the marked
+object is the answer: `deletionTimestamp`; a Namespace turns `Terminating`; a CRD gets the
+`customresourcecleanup` finalizer and a `Terminating` condition; anything else gets
+`deletionGracePeriodSeconds: 0` and, if it has one, a bumped `generation`. The controllers
+then finish the job (see `controllers`, `namespaces`). `propagationPolicy: Foreground` marks
+the object with the `foregroundDeletion` finalizer, which the garbage collector removes
+once the dependents are gone; `Orphan` is accepted, but dependents are still deleted (in
+the background, the default). `default`, `kube-system` and `kube-public` may not be
+deleted (403). A dry run answers the same and changes nothing.
 """
 
 from __future__ import annotations
@@ -24,12 +28,24 @@ from syncer_standins.kubeapi.selectors import (
     parse_label_selector,
     selectable_fields,
 )
-from syncer_standins.kubeapi.state import ApiState, Written
-from syncer_standins.kubeapi.writes import Target, WriteRequest, commit, is_dry_run
+from syncer_standins.kubeapi.state import ApiState
+from syncer_standins.kubeapi.writes import Target, WriteRequest, commit, is_dry_run, remove
 
-__all__ = ["CRD_FINALIZER", "IMMORTAL_NAMESPACES", "delete", "delete_collection", "remove"]
+__all__ = [
+    "CRD_FINALIZER",
+    "FOREGROUND",
+    "IMMORTAL_NAMESPACES",
+    "delete",
+    "delete_collection",
+    "mark",
+    "remove",
+]
 
 CRD_FINALIZER = "customresourcecleanup.apiextensions.k8s.io"
+FOREGROUND = "foregroundDeletion"
+# Kinds whose storage answers a DELETE with the deleted object (`ReturnDeletedObject`).
+_RETURNS_OBJECT = frozenset({"ResourceQuota", "Service", "Pod", "PersistentVolumeClaim",
+                             "PersistentVolume"})
 IMMORTAL_NAMESPACES = frozenset({"default", "kube-system", "kube-public"})
 _TERMINATING_REASON = "InstanceDeletionPending"
 _TERMINATING_MESSAGE = (
@@ -56,17 +72,19 @@ def _is_crd(rtype: ResourceType) -> bool:
     return rtype.kind == "CustomResourceDefinition" and not rtype.custom
 
 
-def _graceful(rtype: ResourceType, live: Obj) -> bool:
-    return bool(meta(live).get("finalizers")) or _is_crd(rtype) or (
+def _graceful(rtype: ResourceType, live: Obj, *, foreground: bool) -> bool:
+    return bool(meta(live).get("finalizers")) or foreground or _is_crd(rtype) or (
         rtype.kind == "Namespace" and not rtype.custom
     )
 
 
-def _marked(rtype: ResourceType, live: Obj) -> Obj:
+def mark(rtype: ResourceType, live: Obj, *, foreground: bool = False) -> Obj:
     """live marked for deletion, the way kube marks it."""
     marked = copy.deepcopy(live)
     metadata = meta(marked)
     metadata["deletionTimestamp"] = now()
+    if foreground and FOREGROUND not in (metadata.get("finalizers") or []):
+        metadata["finalizers"] = [*(metadata.get("finalizers") or []), FOREGROUND]
     if rtype.kind == "Namespace" and not rtype.custom:
         marked.setdefault("status", {})["phase"] = "Terminating"
     elif _is_crd(rtype):
@@ -78,6 +96,8 @@ def _marked(rtype: ResourceType, live: Obj) -> Obj:
             "reason": _TERMINATING_REASON, "message": _TERMINATING_MESSAGE}]
     else:
         metadata["deletionGracePeriodSeconds"] = 0
+        if metadata.get("generation"):
+            metadata["generation"] = int(metadata["generation"]) + 1
     return marked
 
 
@@ -91,16 +111,6 @@ def _success(rtype: ResourceType, obj: Obj) -> Obj:
             "details": details}
 
 
-def remove(state: ApiState, live: Obj, *, rtype: ResourceType) -> Obj | None:
-    """Remove an object for good and let the controllers see it go."""
-    metadata = meta(live)
-    gone = state.store.remove(rtype.stored_key, namespace=str(metadata.get("namespace") or ""),
-                              name=str(metadata.get("name")))
-    if gone is not None:
-        state.react(Written(rtype, live, None))
-    return gone
-
-
 def _check_immortal(rtype: ResourceType, live: Obj) -> None:
     name = meta(live).get("name")
     if rtype.kind == "Namespace" and not rtype.custom and name in IMMORTAL_NAMESPACES:
@@ -108,16 +118,22 @@ def _check_immortal(rtype: ResourceType, live: Obj) -> None:
                        "deleted", "Forbidden", {"name": name, "kind": "namespaces"})
 
 
-def _delete_live(state: ApiState, live: Obj, *, rtype: ResourceType, dry_run: bool) -> Obj:
+def _gone(state: ApiState, live: Obj, *, rtype: ResourceType, dry_run: bool) -> Obj:
+    gone = live if dry_run else remove(state, live, rtype=rtype) or live
+    if rtype.kind in _RETURNS_OBJECT and not rtype.custom:
+        return for_output(gone, rtype)
+    return _success(rtype, live)
+
+
+def _delete_live(state: ApiState, live: Obj, *, rtype: ResourceType, dry_run: bool,
+                 foreground: bool = False) -> Obj:
     """Delete or mark one object; returns the answer body."""
     _check_immortal(rtype, live)
-    if not _graceful(rtype, live):
-        if not dry_run:
-            remove(state, live, rtype=rtype)
-        return _success(rtype, live)
+    if not _graceful(rtype, live, foreground=foreground):
+        return _gone(state, live, rtype=rtype, dry_run=dry_run)
     if meta(live).get("deletionTimestamp"):
         return for_output(live, rtype)
-    marked = _marked(rtype, live)
+    marked = mark(rtype, live, foreground=foreground)
     stored = marked if dry_run else commit(state, marked, rtype=rtype, before=live)
     return for_output(stored, rtype)
 
@@ -135,7 +151,10 @@ def delete(state: ApiState, request: WriteRequest) -> tuple[int, Obj]:
             raise not_found(target.rtype.resource, target.name)
         _check_preconditions(options, live)
         dry_run = _wants_dry_run(request, options)
-        return 200, _delete_live(state, live, rtype=target.rtype, dry_run=dry_run)
+        foreground = options.get("propagationPolicy") == "Foreground" or request.query.get(
+            "propagationPolicy") == "Foreground"
+        return 200, _delete_live(state, live, rtype=target.rtype, dry_run=dry_run,
+                                 foreground=foreground)
 
 
 def _selected(state: ApiState, target: Target, *, query: dict[str, str]) -> list[Obj]:

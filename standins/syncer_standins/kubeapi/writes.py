@@ -25,7 +25,6 @@ from syncer_standins.kubeapi.errors import (
     already_exists,
     bad_request,
     conflict,
-    forbidden,
     invalid,
     not_found,
     unsupported_media_type,
@@ -59,6 +58,7 @@ __all__ = [
     "create",
     "is_dry_run",
     "patch",
+    "remove",
     "replace",
     "require_namespace",
     "write_status",
@@ -93,14 +93,30 @@ def commit(state: ApiState, obj: Obj, *, rtype: ResourceType, before: Obj | None
     return stored
 
 
-def require_namespace(state: ApiState, namespace: str) -> None:
+def remove(state: ApiState, live: Obj, *, rtype: ResourceType) -> Obj | None:
+    """Remove an object for good and let the controllers see it go."""
+    metadata = meta(live)
+    gone = state.store.remove(rtype.stored_key, namespace=str(metadata.get("namespace") or ""),
+                              name=str(metadata.get("name")))
+    if gone is not None:
+        state.react(Written(rtype, live, None))
+    return gone
+
+
+def require_namespace(state: ApiState, target: Target, name: str) -> None:
     """A namespaced object can only be created in a namespace that exists and lives."""
+    namespace = target.namespace
     found = state.store.get(_NAMESPACES, namespace="", name=namespace)
     if found is None:
         raise not_found(Resource("namespaces", "", "Namespace"), namespace)
     if meta(found).get("deletionTimestamp"):
-        raise forbidden(f"unable to create new content in namespace {namespace} because it is "
-                        "being terminated")
+        resource = target.rtype.resource
+        raise ApiError(403, f'{resource.qualified} "{name}" is forbidden: unable to create new '
+                       f"content in namespace {namespace} because it is being terminated",
+                       "Forbidden", {**_details(Target(target.rtype, name=name)), "causes": [{
+                           "reason": "NamespaceTerminating",
+                           "message": f"namespace {namespace} is being terminated",
+                           "field": "metadata.namespace"}]})
 
 
 def _check_version(obj: Obj, live: Obj, *, target: Target, replacing: bool = False) -> None:
@@ -152,6 +168,12 @@ def _finish(state: ApiState, request: WriteRequest, *, live: Obj | None, new: Ob
         if live is not None:
             meta(new)["resourceVersion"] = meta(live)["resourceVersion"]
         return code, new
+    if live is not None and meta(new).get("deletionTimestamp") and meta(live).get(
+            "finalizers") and not meta(new).get("finalizers"):
+        # the last finalizer is gone: kube deletes the object, answers the update
+        remove(state, live, rtype=request.target.rtype)
+        meta(new)["resourceVersion"] = meta(live)["resourceVersion"]
+        return code, new
     return code, commit(state, new, rtype=request.target.rtype, before=live)
 
 
@@ -202,7 +224,7 @@ def create(state: ApiState, request: WriteRequest) -> Result:
         metadata["name"] = metadata["generateName"] + _random_suffix()
     with state.store.lock:
         if target.rtype.namespaced:
-            require_namespace(state, target.namespace)
+            require_namespace(state, target, str(metadata.get("name")))
         new = _record_update(state, request, live=None, new=decoded(state, request, obj))
         if state.store.get(target.key, namespace=target.namespace, name=str(metadata.get("name"))):
             raise already_exists(target.rtype.resource, str(metadata.get("name")))
@@ -265,7 +287,7 @@ def apply(state: ApiState, request: WriteRequest) -> Result:
         if live is None and target.subresource:
             raise not_found(target.rtype.resource, target.name)
         if live is None and target.rtype.namespaced:
-            require_namespace(state, target.namespace)
+            require_namespace(state, target, target.name)
         config = typed_config(state, config, target=target)
         if live is not None:
             _check_version(config, live, target=target)
