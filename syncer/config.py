@@ -24,8 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from syncer import yamlsafe
 from syncer.errors import ConfigError
 
 __all__ = [
@@ -94,12 +93,7 @@ def check_channel_name(name: str, *, where: str = "channel") -> str:
 
 def parse_config(text: str | bytes, *, where: str = CONFIG_FILE) -> RepoConfig:
     """Parse syncer.yaml; every problem names the file and the field."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        line = getattr(getattr(e, "problem_mark", None), "line", None)
-        at = f"{where}:{line + 1}" if line is not None else where
-        raise ConfigError("not valid YAML", where=at) from e
+    data = yamlsafe.load(text, where=where, error=ConfigError)
     if not isinstance(data, dict):
         raise ConfigError("must be a mapping with a 'channels' key", where=where)
     _no_unknown(data, _TOP_KEYS, where)

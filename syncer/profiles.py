@@ -35,6 +35,7 @@ from typing import Any
 
 import yaml
 
+from syncer import yamlsafe
 from syncer.config import merge_values
 from syncer.errors import ConfigError
 
@@ -108,9 +109,10 @@ def read_profiles_file(path: Path) -> dict[str, dict[str, Any]]:
     if not path.exists():
         return {}
     try:
-        data = yaml.safe_load(path.read_text())
-    except (yaml.YAMLError, OSError) as e:
-        raise ConfigError(f"cannot read profiles: {e}", where=str(path)) from e
+        text = path.read_bytes()
+    except OSError as e:
+        raise ConfigError(f"cannot read profiles: {e.strerror}", where=str(path)) from e
+    data = yamlsafe.load(text, where=str(path), error=ConfigError)
     if data is not None and not isinstance(data, dict):
         raise ConfigError("must be a mapping with a 'profiles' key", where=str(path))
     return parse_profiles((data or {}).get("profiles"), where=str(path))
@@ -118,7 +120,8 @@ def read_profiles_file(path: Path) -> dict[str, dict[str, Any]]:
 
 def remember_registry(path: Path, *, profile: str, channel: str, registry_id: str) -> None:
     """Record a new channel's Registry ID in `path` (a profiles.yaml), keeping the rest."""
-    data = yaml.safe_load(path.read_text()) if path.exists() else None
+    data = yamlsafe.load(path.read_bytes(), where=str(path), error=ConfigError) \
+        if path.exists() else None
     data = data if isinstance(data, dict) else {}
     spec = data.setdefault("profiles", {}).setdefault(profile, {})
     spec.setdefault("ledger", {}).setdefault("registries", {})[channel] = registry_id

@@ -20,6 +20,7 @@ import jinja2
 import yaml
 from jinja2.sandbox import SandboxedEnvironment
 
+from syncer import yamlsafe
 from syncer.config import ChannelConfig, RepoConfig, merge_values
 from syncer.errors import RenderError
 from syncer.model import Obj, ObjectRef
@@ -136,10 +137,7 @@ def _template_line(error: BaseException, path: str) -> str:
 
 
 def _documents(text: str, path: str) -> Iterator[Obj]:
-    try:
-        docs = list(yaml.safe_load_all(text))
-    except yaml.YAMLError as e:
-        raise RenderError(_yaml_problem(e), where=_yaml_where(e, path)) from e
+    docs = yamlsafe.load_all(text, where=path, error=RenderError)
     for index, doc in enumerate(docs, start=1):
         if doc is None:
             continue
@@ -170,20 +168,7 @@ def _check_unique(obj: Obj, path: str, seen: dict[ObjectRef, str]) -> None:
 
 
 def _load_yaml(data: bytes, *, where: str) -> Any:
-    try:
-        return yaml.safe_load(_decode(data, where))
-    except yaml.YAMLError as e:
-        raise RenderError(_yaml_problem(e), where=_yaml_where(e, where)) from e
-
-
-def _yaml_problem(error: yaml.YAMLError) -> str:
-    problem = getattr(error, "problem", None) or "invalid YAML"
-    return f"invalid YAML: {problem}"
-
-
-def _yaml_where(error: yaml.YAMLError, path: str) -> str:
-    mark = getattr(error, "problem_mark", None)
-    return f"{path}:{mark.line + 1}" if mark is not None else path
+    return yamlsafe.load(_decode(data, where), where=where, error=RenderError)
 
 
 def _decode(data: bytes, path: str) -> str:

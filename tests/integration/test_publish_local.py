@@ -125,6 +125,28 @@ def test_template_error_names_file_and_line(app_repo: Path, backends: Backends) 
     assert backends[2].history("shop-dev") == []
 
 
+BOMB = "".join(
+    [f"l0: &l0 [{', '.join(['lol'] * 9)}]\n"]
+    + [f"l{n}: &l{n} [{', '.join([f'*l{n - 1}'] * 9)}]\n" for n in range(1, 9)])
+
+
+@pytest.mark.parametrize("where", ["templates/bomb.yaml", "values/common.yaml"])
+def test_an_alias_bomb_is_refused_at_publish(app_repo: Path, backends: Backends,
+                                             where: str) -> None:
+    """A 1 KB bomb in a manifest or a values file: refused in one line, nothing stored."""
+    if where.startswith("templates"):
+        body = f"apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: boom}}\n{BOMB}"
+    else:
+        body = (app_repo / where).read_text() + BOMB
+    (app_repo / where).write_text(body)
+    git(app_repo, "add", "-A")
+    git(app_repo, "commit", "-qm", "Billion laughs")
+    with pytest.raises(RenderError, match=rf"^{where}:\d+: expands to more than"):
+        _publish(app_repo, backends)
+    assert backends[2].history("shop-dev") == []
+    assert not (backends[1].root.exists() and any(backends[1].root.iterdir()))
+
+
 def test_empty_release_refused(app_repo: Path, backends: Backends) -> None:
     git(app_repo, "rm", "-rq", "templates")
     git(app_repo, "commit", "-qm", "Remove everything")

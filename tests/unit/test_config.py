@@ -31,7 +31,7 @@ def test_good_config() -> None:
     ("chanels: {}", "syncer.yaml", "unknown key 'chanels'"),
     ("channels: {a: {namespace: a}}\nsources: [../etc]", "sources", "inside the repository"),
     ("version: 2\nchannels: {a: {namespace: a}}", "syncer.yaml", "not supported"),
-    ("channels: [\n", "syncer.yaml:2", "not valid YAML"),
+    ("channels: [\n", "syncer.yaml:2", "invalid YAML"),
 ])
 def test_bad_config_names_the_field(text: str, where: str, words: str) -> None:
     with pytest.raises(ConfigError, match=words) as caught:
