@@ -41,7 +41,11 @@ def enforce(objects: Iterable[Obj], *, where: str) -> None:
 
 
 def _plaintext_secret(obj: Obj) -> list[Violation]:
-    if obj.get("kind") != "Secret" or obj.get("apiVersion") != "v1":
+    """Any object whose kind reads as Secret, whatever its apiVersion says: the API server
+    takes `/v1` as `v1`, and a bundle is public even if the server would refuse the object.
+    A custom kind named Secret in another group is refused too (rare, and the safe side)."""
+    kind = obj.get("kind")
+    if not isinstance(kind, str) or kind.strip().casefold() != "secret":
         return []
     fields = [f for f in ("data", "stringData") if obj.get(f)]
     if not fields:

@@ -20,6 +20,18 @@ def test_plaintext_secret_refused_and_value_not_shown() -> None:
     assert check([empty]) == []
 
 
+@pytest.mark.parametrize(("api_version", "kind"), [
+    ("/v1", "Secret"), ("v1 ", "Secret"), ("V1", "Secret"), ("v9", "Secret"),
+    ("core/v1", "Secret"), ("v1", "secret"), ("v1", " Secret"),
+])
+def test_the_secret_check_does_not_trust_the_apiversion(api_version: str,
+                                                        kind: str) -> None:
+    """The API server takes `/v1` as `v1`; the bundle is public whatever the server says."""
+    secret = {"apiVersion": api_version, "kind": kind, "metadata": {"name": "db"},
+              "data": {"password": "aHVudGVyMg=="}}
+    assert [v.rule for v in check([secret])] == ["no-plaintext-secret"]
+
+
 def test_inventory_roundtrip_and_names() -> None:
     objs = [{"apiVersion": "apps/v1", "kind": "Deployment",
              "metadata": {"name": "web", "namespace": "shop"}},
