@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections.abc import Sequence
 
 from syncer import __version__
 from syncer.commands import common, diff, doctor, history, hooks, init, publish, show, sync
-from syncer.errors import SyncerError
+from syncer.errors import SyncerError, cut
 from syncer.logs import configure_logging
 
 __all__ = ["build_parser", "main"]
@@ -28,13 +29,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         handler: common.Handler = args.handler
         return handler(args)
-    except SyncerError as e:
-        if args.debug:
-            raise
-        print(f"syncer: error: {e}", file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
         return 130
+    except SyncerError as e:
+        return _failed(str(e), debug=args.debug)
+    except Exception as e:  # a bug or an unmapped failure: still one line and exit 2
+        return _failed(f"unexpected {type(e).__name__}: {cut(str(e), 200)} (run with --debug "
+                       "for the traceback, and report it)", debug=args.debug)
+
+
+def _failed(message: str, *, debug: bool) -> int:
+    """Exit 2 with one line; --debug adds the traceback before it, never another code."""
+    if debug:
+        traceback.print_exc()
+    print(f"syncer: error: {message}", file=sys.stderr)
+    return 2
 
 
 def build_parser() -> argparse.ArgumentParser:

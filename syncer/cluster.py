@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 import kubernetes
 import urllib3
+import yaml
 
 from syncer.errors import ClusterError, ConfigError, NotFoundError, cut
 from syncer.model import FIELD_MANAGER, Obj, ObjectRef
@@ -105,7 +106,8 @@ def connect(*, kubeconfig: Path | None = None, context: str | None = None,
             kubernetes.config.load_kube_config(
                 config_file=str(kubeconfig) if kubeconfig else None,
                 context=context, client_configuration=config)
-    except (kubernetes.config.ConfigException, OSError, TypeError, ValueError) as e:
+    except (kubernetes.config.ConfigException, OSError, TypeError, ValueError,
+            yaml.YAMLError) as e:
         where = str(kubeconfig) if kubeconfig else "kubeconfig"
         raise ConfigError(f"cannot load cluster credentials: {cut(str(e), 200)}",
                           where=where) from e

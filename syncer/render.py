@@ -125,6 +125,12 @@ def _render_template(env: SandboxedEnvironment, path: str, context: RenderContex
                           where=_template_line(e, path)) from e
     except (TypeError, ValueError, ArithmeticError, LookupError) as e:
         raise RenderError(f"template error: {e}", where=_template_line(e, path)) from e
+    except RecursionError as e:
+        raise RenderError("template error: it recurses without end (a macro or an include "
+                          "that calls itself)", where=path) from e
+    except MemoryError as e:
+        raise RenderError("template error: its output does not fit in memory",
+                          where=path) from e
 
 
 def _template_line(error: BaseException, path: str) -> str:

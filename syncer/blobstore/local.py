@@ -69,6 +69,8 @@ class LocalBlobStore:
         except FileNotFoundError as e:
             raise BlobNotFoundError("not in the local blob store",
                                     where=f"blob {blob_id}") from e
+        except OSError as e:
+            raise BlobStoreError(f"cannot read it: {e.strerror}", where=str(path)) from e
         verify_blob(data, blob_id=blob_id, sha256=sha256)
         return data
 
@@ -79,6 +81,12 @@ class LocalBlobStore:
         return self.root / blob_id
 
     def _write(self, path: Path, data: bytes) -> None:
+        try:
+            self._replace(path, data)
+        except OSError as e:
+            raise BlobStoreError(f"cannot store the blob: {e.strerror}", where=str(path)) from e
+
+    def _replace(self, path: Path, data: bytes) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=self.root, prefix=".tmp-")
         try:
