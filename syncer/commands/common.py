@@ -40,7 +40,8 @@ def global_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-v", "--verbose", action="store_true", help="log each step")
     parser.add_argument("--log-format", choices=("text", "json"), default="text",
                         help="log line format on stderr (json for in-cluster use)")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument("--debug", action="store_true",
+                        help="print the traceback of an error (the exit code stays 2)")
 
 
 def repo_arg(parser: argparse.ArgumentParser) -> None:
