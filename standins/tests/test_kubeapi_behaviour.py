@@ -88,7 +88,7 @@ def test_pagination_and_deletecollection(call: Http) -> None:
         call("POST", CONFIGMAPS, {"metadata": {"name": f"page{index}", "labels": {"page": "y"}}})
     code, first = call("GET", CONFIGMAPS, labelSelector="page", limit="2")
     assert [i["metadata"]["name"] for i in first["items"]] == ["page0", "page1"]
-    assert first["metadata"]["remainingItemCount"] == 3
+    assert "remainingItemCount" not in first["metadata"]  # kube cannot count with a selector
     token = first["metadata"]["continue"]
     code, second = call("GET", CONFIGMAPS, labelSelector="page", limit="2", **{"continue": token})
     assert [i["metadata"]["name"] for i in second["items"]] == ["page2", "page3"]
@@ -123,6 +123,8 @@ def test_status_subresource_of_a_custom_resource(call: Http) -> None:
            "x-kubernetes-preserve-unknown-fields: true}}}\n")
     path = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions/gadgets.example.com"
     assert call("PATCH", path, crd, content_type=APPLY, fieldManager="syncer")[0] == 201
+    polls = [call("GET", "/apis/example.com/v1/gadgets")[0] for _ in range(4)]
+    assert polls == [429, 429, 429, 200]  # installing, then the storage initialises
     gadget = "apiVersion: example.com/v1\nkind: Gadget\nmetadata: {name: g}\n"
     code, created = call("PATCH", "/apis/example.com/v1/gadgets/g",
                          gadget + "spec: {a: 1}\nstatus: {ok: false}\n",

@@ -202,13 +202,19 @@ def test_crd_then_custom_resource(api: client.ApiClient, namespace: str) -> None
     ext = client.ApiextensionsV1Api(api)
     ext.patch_custom_resource_definition("widgets.example.com", crd, field_manager="syncer",
                                          _content_type=APPLY)
+    installing = ext.read_custom_resource_definition("widgets.example.com")
+    assert [(c.type, c.status, c.reason) for c in installing.status.conditions] == [
+        ("NamesAccepted", "True", "NoConflicts"), ("Established", "False", "Installing")]
     established = ext.read_custom_resource_definition("widgets.example.com")
-    assert [c.type for c in established.status.conditions] == ["NamesAccepted", "Established"]
+    assert [(c.type, c.status) for c in established.status.conditions] == [
+        ("NamesAccepted", "True"), ("Established", "True")]
     custom = client.CustomObjectsApi(api)
     widget = {"apiVersion": "example.com/v1", "kind": "Widget",
               "metadata": {"name": "w1", "namespace": namespace}, "spec": {"size": 3}}
     custom.patch_namespaced_custom_object("example.com", "v1", namespace, "widgets", "w1",
                                           widget, field_manager="syncer", _content_type=APPLY)
+    # The first requests for widgets answer 429 while their storage initialises; urllib3
+    # retries them after `Retry-After`, as it does for a real cluster.
     listed = custom.list_namespaced_custom_object("example.com", "v1", namespace, "widgets")
     assert [(w["kind"], w["metadata"]["name"], w["spec"]) for w in listed["items"]] == [
         ("Widget", "w1", {"size": 3})]

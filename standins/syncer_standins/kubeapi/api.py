@@ -8,6 +8,7 @@ from typing import Any
 
 from syncer_standins.kubeapi import deletes, discovery, reads, writes
 from syncer_standins.kubeapi.catalog import ResourceType
+from syncer_standins.kubeapi.crds import check_storage
 from syncer_standins.kubeapi.errors import PageNotFound, method_not_allowed
 from syncer_standins.kubeapi.objects import for_output
 from syncer_standins.kubeapi.routes import Route, parse_path
@@ -45,6 +46,7 @@ class WatchReply:
 
 def serve(state: ApiState, request: Request) -> Reply | WatchReply:
     """Answer a request; raises ApiError or PageNotFound for the error answers."""
+    state.tick()
     route = parse_path(request.path)
     if route.kind != "resource":
         if request.method != "GET":
@@ -74,8 +76,13 @@ def _discovery(state: ApiState, request: Request, *, route: Route) -> Reply:
 
 def _resource_type(state: ApiState, route: Route) -> ResourceType:
     rtype = state.registry.lookup(route.group, route.version, plural=route.plural)
+    if rtype is None and state.registry.installing(route.group, route.version,
+                                                   plural=route.plural):
+        check_storage(state, (route.group, route.plural))
     if rtype is None or (route.namespaced_path and not rtype.namespaced):
         raise PageNotFound(route.plural)
+    if rtype.custom:
+        check_storage(state, rtype.stored_key)
     if route.subresource and rtype.subresource(route.subresource) is None:
         raise PageNotFound(route.subresource)
     if route.namespaced_path and not route.namespace:

@@ -22,14 +22,14 @@ from __future__ import annotations
 import copy
 
 from syncer_standins.kubeapi.catalog import BUILTIN_TYPES, ResourceType
-from syncer_standins.kubeapi.deletes import CRD_FINALIZER, FOREGROUND
+from syncer_standins.kubeapi.crds import crds
+from syncer_standins.kubeapi.deletes import FOREGROUND
 from syncer_standins.kubeapi.namespaces import namespaces
-from syncer_standins.kubeapi.objects import Obj, meta, now
-from syncer_standins.kubeapi.registry import is_established
+from syncer_standins.kubeapi.objects import meta
 from syncer_standins.kubeapi.state import ApiState, Written
 from syncer_standins.kubeapi.store import StoreKey
 from syncer_standins.kubeapi.workloads import Workloads
-from syncer_standins.kubeapi.writes import commit, remove, write_status
+from syncer_standins.kubeapi.writes import commit, remove
 
 __all__ = ["install"]
 
@@ -42,42 +42,6 @@ _SYSTEM_FINALIZERS = frozenset({"kubernetes.io/pvc-protection", "kubernetes.io/p
 
 def _is(rtype: ResourceType, kind: str) -> bool:
     return rtype.kind == kind and not rtype.custom
-
-
-def _accepted(crd: Obj) -> Obj:
-    names = (crd.get("spec") or {}).get("names") or {}
-    order = ("plural", "singular", "shortNames", "kind", "listKind", "categories")
-    return {key: names[key] for key in order if key in names}
-
-
-def _established(crd: Obj) -> Obj:
-    stamp = now()
-    new = copy.deepcopy(crd)
-    new["status"]["acceptedNames"] = _accepted(crd)
-    new["status"]["conditions"] = [
-        {"type": "NamesAccepted", "status": "True", "lastTransitionTime": stamp,
-         "reason": "NoConflicts", "message": "no conflicts found"},
-        {"type": "Established", "status": "True", "lastTransitionTime": stamp,
-         "reason": "InitialNamesAccepted", "message": "the initial names have been accepted"},
-    ]
-    return new
-
-
-def crds(state: ApiState, written: Written) -> None:
-    rtype, after = written.rtype, written.after
-    if not _is(rtype, "CustomResourceDefinition") or after is None:
-        return
-    if not meta(after).get("deletionTimestamp"):
-        if not is_established(after):
-            write_status(state, _established(after), rtype=rtype, manager="kube-apiserver")
-        return
-    if CRD_FINALIZER in (meta(after).get("finalizers") or []):
-        spec = after.get("spec") or {}
-        key = (str(spec.get("group", "")), str((spec.get("names") or {}).get("plural", "")))
-        for custom in state.registry.stored_types():
-            for obj in state.store.items(key) if custom.stored_key == key else []:
-                remove(state, obj, rtype=custom)
-        remove(state, after, rtype=rtype)
 
 
 def finalized(state: ApiState, written: Written) -> None:

@@ -1,7 +1,7 @@
 """Which resources are served: the built-in catalogue plus what established CRDs define.
 
-A CRD's resources are served from the moment its `Established` condition is `True` (the
-stand-in sets it right after the CRD is written) until the CRD is removed. Every served
+A CRD's resources are served from the moment its `Established` condition is `True` until
+the CRD is removed (see `crds` for when that is, and for the 429s before). Every served
 version of a CRD is served with the same stored objects (conversion strategy `None`).
 """
 
@@ -41,9 +41,13 @@ def version_sort_key(version: str) -> tuple[int, int, int, str]:
     return rank, -int(major), -int(minor or 0), version
 
 
-def is_established(crd: dict[str, Any]) -> bool:
+def has_condition(crd: dict[str, Any], kind: str) -> bool:
     conditions = (crd.get("status") or {}).get("conditions") or []
-    return any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions)
+    return any(c.get("type") == kind and c.get("status") == "True" for c in conditions)
+
+
+def is_established(crd: dict[str, Any]) -> bool:
+    return has_condition(crd, "Established")
 
 
 def _subresources(kind: str, version: dict[str, Any]) -> tuple[Subresource, ...]:
@@ -98,6 +102,15 @@ class Registry:
              if (t.group, t.version, t.plural) == (group, version, plural)),
             None,
         )
+
+    def installing(self, group: str, version: str, *, plural: str) -> bool:
+        """A CRD whose names are accepted but that is not Established yet serves this."""
+        for crd in self.store.items(CRD_KEY):
+            if has_condition(crd, "NamesAccepted") and not is_established(crd) and any(
+                    (t.group, t.version, t.plural) == (group, version, plural)
+                    for t in crd_types(crd)):
+                return True
+        return False
 
     def all_types(self) -> list[ResourceType]:
         return [*BUILTIN_TYPES, *self.custom_types()]

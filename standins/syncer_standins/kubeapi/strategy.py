@@ -53,6 +53,11 @@ _EMPTY_STATUS: dict[str, Obj] = {
     "DaemonSet": {"currentNumberScheduled": 0, "numberMisscheduled": 0,
                   "desiredNumberScheduled": 0, "numberReady": 0},
 }
+_CRD_NAMES_ZERO = {"plural": "", "kind": ""}
+_CRD_ZERO: Obj = {
+    "spec": {"group": "", "names": _CRD_NAMES_ZERO, "scope": "", "versions": None},
+    "status": {"conditions": None, "acceptedNames": _CRD_NAMES_ZERO, "storedVersions": None},
+}
 _SYSTEM_META = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds",
                 "generation")
 
@@ -83,6 +88,8 @@ def zero_object(rtype: ResourceType) -> Obj:
     (`spec: {}`, `status: {}`, `containers: null` in a pod template...)."""
     if rtype.custom:
         return {}
+    if rtype.kind == "CustomResourceDefinition":
+        return copy.deepcopy(_CRD_ZERO)
     schema = builtin_schema(rtype.kind, rtype.group)
     if isinstance(schema, TypedSchema):
         zero: Obj = go_encoded({}, schema)
