@@ -209,12 +209,14 @@ def test_crd_then_custom_resource(api: client.ApiClient, namespace: str) -> None
     assert [(c.type, c.status) for c in established.status.conditions] == [
         ("NamesAccepted", "True"), ("Established", "True")]
     custom = client.CustomObjectsApi(api)
+    # The first requests for widgets answer 429 while their storage initialises; urllib3
+    # retries a GET after `Retry-After`, as it does with a real cluster.
+    assert custom.list_namespaced_custom_object("example.com", "v1", namespace,
+                                                "widgets")["items"] == []
     widget = {"apiVersion": "example.com/v1", "kind": "Widget",
               "metadata": {"name": "w1", "namespace": namespace}, "spec": {"size": 3}}
     custom.patch_namespaced_custom_object("example.com", "v1", namespace, "widgets", "w1",
                                           widget, field_manager="syncer", _content_type=APPLY)
-    # The first requests for widgets answer 429 while their storage initialises; urllib3
-    # retries them after `Retry-After`, as it does for a real cluster.
     listed = custom.list_namespaced_custom_object("example.com", "v1", namespace, "widgets")
     assert [(w["kind"], w["metadata"]["name"], w["spec"]) for w in listed["items"]] == [
         ("Widget", "w1", {"size": 3})]
