@@ -238,11 +238,14 @@ def test_dynamic_client_discovers_and_applies(api: client.ApiClient, namespace: 
                      "template": {"metadata": {"labels": {"app": "web"}},
                                   "spec": {"containers": [{"name": "web", "image": "nginx"}]}}}}
     dyn.server_side_apply(deployments, body=body, field_manager="syncer", force_conflicts=True)
-    stored = client.AppsV1Api(api).read_namespaced_deployment("web", namespace)
+    apps = client.AppsV1Api(api)
+    stored = apps.read_namespaced_deployment("web", namespace)
     assert stored.spec.strategy.rolling_update.max_surge == "25%"
     assert stored.spec.template.spec.containers[0].image_pull_policy == "Always"
-    assert stored.status.ready_replicas == 1
     assert stored.metadata.annotations == {"deployment.kubernetes.io/revision": "1"}
+    assert [c.reason for c in stored.status.conditions] == ["NewReplicaSetCreated"]
+    rolled_out = apps.read_namespaced_deployment("web", namespace)  # the controller's next step
+    assert rolled_out.status.ready_replicas == 1
 
 
 def test_watch_sees_writes(api: client.ApiClient, namespace: str) -> None:

@@ -24,11 +24,12 @@ import copy
 from syncer_standins.kubeapi.catalog import BUILTIN_TYPES, ResourceType
 from syncer_standins.kubeapi.crds import crds
 from syncer_standins.kubeapi.deletes import FOREGROUND
+from syncer_standins.kubeapi.deployments import Deployments
 from syncer_standins.kubeapi.namespaces import namespaces
 from syncer_standins.kubeapi.objects import meta
 from syncer_standins.kubeapi.state import ApiState, Written
 from syncer_standins.kubeapi.store import StoreKey
-from syncer_standins.kubeapi.workloads import Workloads
+from syncer_standins.kubeapi.workloads import workloads
 from syncer_standins.kubeapi.writes import commit, remove
 
 __all__ = ["install"]
@@ -88,4 +89,4 @@ class GarbageCollector:
 
 def install(state: ApiState) -> None:
     """Register the controllers as reactors of state (in the order they must run)."""
-    state.reactors += [finalized, namespaces, crds, Workloads(), GarbageCollector()]
+    state.reactors += [finalized, namespaces, crds, Deployments(), workloads, GarbageCollector()]

@@ -1,8 +1,8 @@
 """Pretend workload controllers: the status a Deployment, StatefulSet or DaemonSet gets.
 
 Nothing runs: no ReplicaSets, Pods or ControllerRevisions are created. After each write
-that changes a workload's generation (or pod template), its controller writes a status
-(manager `kube-controller-manager`, subresource `status`):
+that changes a workload's generation, its controller writes a status (manager
+`kube-controller-manager`, subresource `status`; for Deployments when, see `deployments`):
 
 * with `deployments_ready` (the default), every replica is ready, updated and available,
   as after a successful rollout; DaemonSets have no node to run on, so nothing is desired;
@@ -10,8 +10,7 @@ that changes a workload's generation (or pod template), its controller writes a 
   replicas unavailable, `Available=False`, `Progressing=True`; StatefulSets report no
   ready replica.
 
-A Deployment also gets the `deployment.kubernetes.io/revision` annotation, bumped when its
-pod template changes. Jobs and CronJobs get no status.
+Jobs and CronJobs get no status.
 """
 
 from __future__ import annotations
@@ -25,11 +24,17 @@ from syncer_standins.kubeapi.objects import Obj, meta, now
 from syncer_standins.kubeapi.state import ApiState, Written
 from syncer_standins.kubeapi.writes import write_status
 
-__all__ = ["Workloads", "template_hash"]
+__all__ = [
+    "MANAGER",
+    "condition",
+    "deployment_status",
+    "replica_set_name",
+    "template_hash",
+    "workloads",
+]
 
 _SAFE = "bcdfghjklmnpqrstvwxz2456789"
-_MANAGER = "kube-controller-manager"
-_REVISION = "deployment.kubernetes.io/revision"
+MANAGER = "kube-controller-manager"
 
 
 def template_hash(template: Any) -> str:
@@ -38,7 +43,8 @@ def template_hash(template: Any) -> str:
     return "".join(_SAFE[byte % len(_SAFE)] for byte in digest[:10])
 
 
-def _condition(old: Obj, kind: str, *, status: str, reason: str, message: str) -> Obj:
+def condition(old: Obj, kind: str, *, status: str, reason: str, message: str) -> Obj:
+    """A Deployment condition; its transition time kept while its status stays."""
     stamp = now()
     found = (c for c in old.get("conditions") or [] if c.get("type") == kind)
     previous: Obj = next(found, {})
@@ -51,30 +57,34 @@ def _replicas(obj: Obj) -> int:
     return int((obj.get("spec") or {}).get("replicas", 1))
 
 
+def replica_set_name(deployment: Obj) -> str:
+    return f"{meta(deployment)['name']}-{template_hash(_template(deployment))}"
+
+
 def _template(obj: Obj) -> Any:
     return (obj.get("spec") or {}).get("template") or {}
 
 
 def deployment_status(deployment: Obj, ready: bool) -> Obj:
     old, replicas = deployment.get("status") or {}, _replicas(deployment)
-    replica_set = f"{meta(deployment)['name']}-{template_hash(_template(deployment))}"
+    replica_set = replica_set_name(deployment)
     status: Obj = {"observedGeneration": meta(deployment).get("generation", 1)}
     counts = ("replicas", "updatedReplicas", "readyReplicas", "availableReplicas") if ready else (
         "replicas", "updatedReplicas", "unavailableReplicas")
     status.update({name: replicas for name in counts if replicas})
     status["terminatingReplicas"] = 0
     if ready:
-        available = _condition(old, "Available", status="True",
+        available = condition(old, "Available", status="True",
                                reason="MinimumReplicasAvailable",
                                message="Deployment has minimum availability.")
-        progressing = _condition(old, "Progressing", status="True",
+        progressing = condition(old, "Progressing", status="True",
                                  reason="NewReplicaSetAvailable",
                                  message=f'ReplicaSet "{replica_set}" has successfully progressed.')
     else:
-        available = _condition(old, "Available", status="False",
+        available = condition(old, "Available", status="False",
                                reason="MinimumReplicasUnavailable",
                                message="Deployment does not have minimum availability.")
-        progressing = _condition(old, "Progressing", status="True", reason="ReplicaSetUpdated",
+        progressing = condition(old, "Progressing", status="True", reason="ReplicaSetUpdated",
                                  message=f'ReplicaSet "{replica_set}" is progressing.')
     status["conditions"] = [available, progressing]
     return status
@@ -95,36 +105,18 @@ def daemonset_status(daemonset: Obj, ready: bool) -> Obj:
             "numberReady": 0, "observedGeneration": meta(daemonset).get("generation", 1)}
 
 
-_STATUS = {"Deployment": deployment_status, "StatefulSet": statefulset_status,
-           "DaemonSet": daemonset_status}
+_STATUS = {"StatefulSet": statefulset_status, "DaemonSet": daemonset_status}
 
 
-class Workloads:
-    """A reactor: writes the status of workloads whose generation was not observed yet."""
-
-    def __init__(self) -> None:
-        self._revisions: dict[str, tuple[str, int]] = {}
-
-    def __call__(self, state: ApiState, written: Written) -> None:
-        rtype, after = written.rtype, written.after
-        status_of = None if rtype.custom else _STATUS.get(rtype.kind)
-        if status_of is None or after is None or meta(after).get("deletionTimestamp"):
-            return
-        new = copy.deepcopy(after)
-        if rtype.kind == "Deployment":
-            revision = str(self._revision(after))
-            meta(new).setdefault("annotations", {})[_REVISION] = revision
-        observed = (after.get("status") or {}).get("observedGeneration")
-        if observed == meta(after).get("generation") and new == after:
-            return
-        new["status"] = status_of(after, state.deployments_ready)
-        write_status(state, new, rtype=rtype, manager=_MANAGER)
-
-    def _revision(self, deployment: Obj) -> int:
-        digest = template_hash(_template(deployment))
-        uid = str(meta(deployment).get("uid"))
-        known, revision = self._revisions.get(uid, (digest, 1))
-        if known != digest:
-            revision += 1
-        self._revisions[uid] = (digest, revision)
-        return revision
+def workloads(state: ApiState, written: Written) -> None:
+    """A reactor: writes the status of StatefulSets and DaemonSets whose generation was not
+    observed yet (Deployments have their own controller, `deployments`)."""
+    rtype, after = written.rtype, written.after
+    status_of = None if rtype.custom else _STATUS.get(rtype.kind)
+    if status_of is None or after is None or meta(after).get("deletionTimestamp"):
+        return
+    if (after.get("status") or {}).get("observedGeneration") == meta(after).get("generation"):
+        return
+    new = copy.deepcopy(after)
+    new["status"] = status_of(after, state.deployments_ready)
+    write_status(state, new, rtype=rtype, manager=MANAGER)
