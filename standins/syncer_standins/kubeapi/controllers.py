@@ -27,6 +27,7 @@ from syncer_standins.kubeapi.deletes import FOREGROUND
 from syncer_standins.kubeapi.deployments import Deployments
 from syncer_standins.kubeapi.namespaces import namespaces
 from syncer_standins.kubeapi.objects import meta
+from syncer_standins.kubeapi.quotas import quotas
 from syncer_standins.kubeapi.state import ApiState, Written
 from syncer_standins.kubeapi.store import StoreKey
 from syncer_standins.kubeapi.workloads import workloads
@@ -89,4 +90,5 @@ class GarbageCollector:
 
 def install(state: ApiState) -> None:
     """Register the controllers as reactors of state (in the order they must run)."""
-    state.reactors += [finalized, namespaces, crds, Deployments(), workloads, GarbageCollector()]
+    state.reactors += [finalized, namespaces, crds, Deployments(), workloads, quotas,
+                       GarbageCollector()]
