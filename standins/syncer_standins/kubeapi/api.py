@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from syncer_standins.kubeapi import deletes, discovery, reads, writes
+from syncer_standins.kubeapi import aggregation, deletes, discovery, reads, writes
 from syncer_standins.kubeapi.catalog import ResourceType
 from syncer_standins.kubeapi.crds import check_storage
 from syncer_standins.kubeapi.errors import PageNotFound, method_not_allowed
@@ -48,6 +48,8 @@ def serve(state: ApiState, request: Request) -> Reply | WatchReply:
     """Answer a request; raises ApiError or PageNotFound for the error answers."""
     state.tick()
     route = parse_path(request.path)
+    if route.kind in ("group-version", "resource"):
+        aggregation.check_available(state, route.group, route.version)
     if route.kind != "resource":
         if request.method != "GET":
             raise method_not_allowed()

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 
+from syncer_standins.kubeapi.aggregation import apiservices
 from syncer_standins.kubeapi.catalog import BUILTIN_TYPES, ResourceType
 from syncer_standins.kubeapi.crds import crds
 from syncer_standins.kubeapi.deletes import FOREGROUND
@@ -91,4 +92,4 @@ class GarbageCollector:
 def install(state: ApiState) -> None:
     """Register the controllers as reactors of state (in the order they must run)."""
     state.reactors += [finalized, namespaces, crds, Deployments(), workloads, quotas,
-                       GarbageCollector()]
+                       apiservices, GarbageCollector()]

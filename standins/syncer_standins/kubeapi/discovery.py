@@ -2,14 +2,16 @@
 aggregated discovery (`apidiscovery.k8s.io/v2`, or `v2beta1`) clients ask for with
 `Accept: application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList`.
 
-Built-in documents reproduce transcripts 02-07 entry for entry (the legacy `/api/v1` list
-has no `apiVersion`, group lists do); CRD groups follow the built-in ones.
+Built-in documents list what kube-apiserver v1.36 serves, entry for entry (the legacy
+`/api/v1` list has no `apiVersion`, group lists do); CRD groups follow the built-in ones,
+then the groups of aggregated APIServices (`aggregation`: listed, but `Stale`).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from syncer_standins.kubeapi import aggregation
 from syncer_standins.kubeapi.catalog import ResourceType, Subresource
 from syncer_standins.kubeapi.errors import PageNotFound
 from syncer_standins.kubeapi.state import ApiState
@@ -65,13 +67,18 @@ def _group(group: str, versions: list[str]) -> Doc:
             "preferredVersion": _group_version(group, versions[0])}
 
 
+def _group_versions(state: ApiState) -> list[tuple[str, list[str]]]:
+    served = list(state.registry.group_versions())
+    return served + aggregation.groups(state, known={group for group, _ in served})
+
+
 def api_group_list(state: ApiState) -> Doc:
-    groups = [_group(group, versions) for group, versions in state.registry.group_versions()]
+    groups = [_group(group, versions) for group, versions in _group_versions(state)]
     return {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
 
 
 def api_group(state: ApiState, group: str) -> Doc:
-    for name, versions in state.registry.group_versions():
+    for name, versions in _group_versions(state):
         if name == group:
             return {"kind": "APIGroup", "apiVersion": "v1", **_group(group, versions)}
     raise PageNotFound(f"/apis/{group}")
@@ -153,10 +160,15 @@ def aggregated(state: ApiState, *, legacy: bool, media_version: str) -> Doc:
     if legacy:
         items = [{"metadata": {}, "versions": [_aggregated_version(state, "", version="v1")]}]
     else:
+        served = list(state.registry.group_versions())
         items = [
             {"metadata": {"name": group},
              "versions": [_aggregated_version(state, group, version=v) for v in versions]}
-            for group, versions in state.registry.group_versions()
+            for group, versions in served
         ]
+        known = {group for group, _ in served}
+        items += [{"metadata": {"name": group},
+                   "versions": [{"version": v, "freshness": "Stale"} for v in versions]}
+                  for group, versions in aggregation.groups(state, known=known)]
     return {"kind": "APIGroupDiscoveryList", "apiVersion": f"apidiscovery.k8s.io/{media_version}",
             "metadata": {}, "items": items}
