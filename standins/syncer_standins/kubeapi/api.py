@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from syncer_standins.kubeapi import aggregation, deletes, discovery, reads, writes
+from syncer_standins.kubeapi import aggregation, deletes, discovery, rbac, reads, writes
 from syncer_standins.kubeapi.catalog import ResourceType
 from syncer_standins.kubeapi.crds import check_storage
 from syncer_standins.kubeapi.errors import PageNotFound, method_not_allowed
@@ -100,6 +100,9 @@ def _resource(state: ApiState, request: Request, *, route: Route) -> Reply | Wat
     if route.subresource not in ("", "status"):
         raise method_not_allowed()
     verb = _verb(request, route)
+    attributes = rbac.Attributes(verb, rtype.group, rtype.plural, route.subresource,
+                                 route.namespace, route.name)
+    rbac.authorize(state, rbac.user_of(request.headers), attributes)
     if verb not in rtype.verbs and not route.subresource:
         raise method_not_allowed()
     if verb == "watch":
