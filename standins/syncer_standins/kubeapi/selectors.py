@@ -1,5 +1,6 @@
 """Label selectors (`labelSelector=`) and the field selectors kube supports on every type.
 
+`selector_matches` evaluates a LabelSelector object (matchLabels, matchExpressions).
 Label selector grammar, as in `k8s.io/apimachinery/pkg/labels`: comma-joined requirements,
 each one of `key`, `!key`, `key=value`, `key==value`, `key!=value`, `key in (a,b)`,
 `key notin (a,b)`, `key>N`, `key<N`. Field selectors: `metadata.name` and
@@ -14,7 +15,13 @@ from typing import Any
 
 from syncer_standins.kubeapi.errors import ApiError, bad_request
 
-__all__ = ["Selector", "parse_field_selector", "parse_label_selector", "selectable_fields"]
+__all__ = [
+    "Selector",
+    "parse_field_selector",
+    "parse_label_selector",
+    "selectable_fields",
+    "selector_matches",
+]
 
 Requirement = Callable[[Mapping[str, str]], bool]
 
@@ -113,3 +120,27 @@ def selectable_fields(obj: Mapping[str, Any]) -> dict[str, str]:
         "metadata.name": str(metadata.get("name", "")),
         "metadata.namespace": str(metadata.get("namespace", "")),
     }
+
+
+def _expression_matches(expression: Mapping[str, Any], labels: Mapping[str, str]) -> bool:
+    key, operator = str(expression.get("key", "")), expression.get("operator")
+    values = set(expression.get("values") or [])
+    if operator == "In":
+        return key in labels and labels[key] in values
+    if operator == "NotIn":
+        return key not in labels or labels[key] not in values
+    if operator == "Exists":
+        return key in labels
+    if operator == "DoesNotExist":
+        return key not in labels
+    return False
+
+
+def selector_matches(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -> bool:
+    """A LabelSelector object (`matchLabels`, `matchExpressions`) against labels; a missing
+    or empty selector matches everything."""
+    if not selector:
+        return True
+    wanted = selector.get("matchLabels") or {}
+    return all(labels.get(key) == value for key, value in wanted.items()) and all(
+        _expression_matches(e, labels) for e in selector.get("matchExpressions") or [])

@@ -17,6 +17,7 @@ import secrets
 from collections.abc import Mapping
 
 from syncer_standins.kubeapi import ownership
+from syncer_standins.kubeapi.admission import Review, admit
 from syncer_standins.kubeapi.catalog import ResourceType
 from syncer_standins.kubeapi.defaults import apply_defaults
 from syncer_standins.kubeapi.errors import (
@@ -159,8 +160,18 @@ def _validated(obj: Obj, target: Target, *, live: Obj | None) -> Obj:
     return obj
 
 
+def _admitted(state: ApiState, request: WriteRequest, *, live: Obj | None, new: Obj) -> None:
+    target = request.target
+    typed = {"apiVersion": target.rtype.api_version, "kind": target.rtype.kind, **new}
+    old = {"apiVersion": target.rtype.api_version, "kind": target.rtype.kind, **live} if (
+        live is not None) else None
+    admit(state, Review(target.rtype, "CREATE" if live is None else "UPDATE", target.namespace,
+                        str(meta(new).get("name", "")), typed, old, target.subresource))
+
+
 def _finish(state: ApiState, request: WriteRequest, *, live: Obj | None, new: Obj) -> Result:
     """Answer a no-op with the live object, a dry run with the would-be one, else commit."""
+    _admitted(state, request, live=live, new=new)
     code = 201 if live is None else 200
     if live is not None and same(_comparable(new), _comparable(live)):
         return 200, live
