@@ -1,10 +1,10 @@
 """A stand-in for kube-apiserver, for tests and the demo: this machine has no cluster.
 
 `KubeApiServer` serves the Kubernetes API over plain HTTP on 127.0.0.1, with threads
-(`http.server.ThreadingHTTPServer`), and answers as kube-apiserver v1.36 does in the
-transcripts of `shared/specs/kubernetes` (status codes, Status bodies, list shapes,
-`managedFields`, defaults, key order). The official `kubernetes` Python client, its
-`DynamicClient` and `watch.Watch` talk to it unchanged::
+(`http.server.ThreadingHTTPServer`), and answers as kube-apiserver v1.36 does (status codes,
+Status bodies, Warning and Retry-After headers, list shapes, `managedFields`, defaults, key
+order). The official `kubernetes` Python client, its `DynamicClient` and `watch.Watch` talk
+to it unchanged::
 
     with KubeApiServer() as server:
         kubeconfig = server.write_kubeconfig(tmp_path / "kubeconfig")
@@ -16,39 +16,55 @@ Pods, no ReplicaSets, no traffic. It starts with the namespaces `default`, `kube
 `default` ServiceAccount. What it does:
 
 * discovery (`/api`, `/apis`, `/apis/{group}`, resource lists, aggregated discovery v2,
-  `/version`) for the built-in resources of kube 1.36 (`catalog`) and established CRDs;
-* create, get, list (label and field selectors, `limit`/`continue`), replace, patch,
-  delete, deletecollection and watch of every served resource, namespaced or cluster-wide,
-  and the `/status` subresource;
+  `/version`) for the built-in resources of kube 1.36 (`catalog`), established CRDs and
+  aggregated APIServices (`aggregation`);
+* create, get, list (label and field selectors, `limit`/`continue` as `paging` cuts pages),
+  replace, patch, delete, deletecollection and watch of every served resource, namespaced
+  or cluster-wide, and the `/status` subresource;
+* decoding into the Go structs of the built-in kinds (`gotypes`, `decoding`): unknown fields
+  per `fieldValidation`, canonical quantities (`quantities`), MicroTimes, Go field order;
 * server-side apply with field ownership (`managedFields`, conflicts, `force`, removal of
-  the fields a manager stops applying, no-op applies that write nothing), JSON merge patch,
-  JSON patch, `dryRun=All`, resourceVersion preconditions;
+  the fields a manager stops applying, no-op applies that write nothing), YAML 1.1 apply
+  bodies, JSON merge patch, JSON patch, `dryRun=All`, resourceVersion preconditions;
+* impersonation authorized by RBAC (`rbac`) and ValidatingAdmissionPolicies in CEL
+  (`admission`);
 * one global resourceVersion counter, bumped by every real write;
-* the defaults of `defaults`, the checks of `validation`, the controllers of
-  `controllers` and `workloads` (namespace lifecycle, CRD establishment and removal,
-  workload status, finalizers, garbage collection).
+* the defaults of `defaults`, the checks of `validation`, the controllers of `controllers`
+  (namespace lifecycle, CRD establishment and removal, Deployment, StatefulSet and
+  DaemonSet status, resource quotas, APIService availability, finalizers, garbage
+  collection).
 
 Simplifications, each a difference from a real cluster:
 
-* no authentication, authorization, admission webhooks, TLS or rate limits;
-* built-in kinds have no full OpenAPI schema: unknown top-level fields (and unknown
-  `metadata` fields) are "field not declared in schema", anything below the top level is
-  accepted; lists are atomic unless kube declares them associative (`schema`);
-  custom resources follow their CRD's schema, but values are not type-checked and CRD
-  defaults are not applied; no validation beyond `validation`;
+* no authentication, TLS, admission webhooks or rate limits: every client is the cluster
+  admin unless it impersonates someone; RBAC has no bootstrap roles or role aggregation;
+  admission policies have no params, match conditions, variables or type checking;
+* the Go structs are described for the common kinds (`gotypes`): other built-in kinds have
+  only their top-level fields checked, anything below is accepted; custom resources follow
+  their CRD's schema, but values are not type-checked and CRD defaults are not applied;
+  no validation beyond `validation`;
 * strategic merge patch is applied as a JSON merge patch (lists replaced whole);
   JSON and YAML only (no protobuf, no CBOR); no `/openapi` documents;
-* controllers run synchronously right after the write that wakes them: a CRD is
-  Established, a deleted Namespace or CRD and everything in it gone, before the request
-  returns (real clusters take a moment);
+* time is counted in requests (`clock`): controllers act synchronously right after the
+  write that wakes them (their answer is the object as first written), except those whose
+  in-between states clients poll for, which act a fixed number of requests later: a new CRD
+  is Established two requests after its creation and its resources answer 429 for two more
+  (kube: some milliseconds); a Deployment's full status follows two requests after its
+  `NewReplicaSetCreated` step, and a status someone else wrote is put back two requests
+  later (kube: within a second or two); a deleted namespace's content is deleted, and the
+  namespace removed once empty, at once (kube: seconds); policy bindings and RBAC bindings
+  take effect at once;
 * workload status is invented: Deployments and StatefulSets report every replica ready
-  (with `deployments_ready=False`, Deployments report what a cluster without nodes does,
-  as in the transcripts); Jobs and CronJobs get no status;
+  (with `deployments_ready=False`, Deployments report what a cluster without nodes
+  reports); Jobs and CronJobs get no status; quota usage counts objects, not compute;
 * Service cluster IPs and node ports come from counters; Endpoints are never created;
+  an APIService pointing at a Service is never available (no extension API server runs);
 * one stored version per resource: other served versions only change `apiVersion`;
-* LIST ignores `resourceVersion`; watches send no bookmarks and ignore
-  `sendInitialEvents`; the event history holds the last 10,000 events;
-* `propagationPolicy` is accepted, but dependents are always removed in the background;
+* LIST ignores `resourceVersion` and keeps no snapshot (a later page lists the objects as
+  they are now); watches send no bookmarks and ignore `sendInitialEvents`; the event
+  history holds the last 10,000 events;
+* `propagationPolicy: Orphan` is accepted, but dependents are always removed (in the
+  background; Foreground only marks the owner first);
 * the cap of ten Update managers is not applied (managedFields sent with a plain write
   replace the stored ones and `[{}]` clears them, as in kube).
 """

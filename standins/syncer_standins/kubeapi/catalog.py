@@ -1,7 +1,7 @@
 """The built-in resource types kube-apiserver v1.36 serves, as its discovery documents list them.
 
 The table below reproduces, group by group and in the server's order, the resources of the
-recorded discovery answers (transcripts 03-07): Kind, plural, scope (`+` namespaced, `-`
+discovery answers of kube-apiserver v1.36: Kind, plural, scope (`+` namespaced, `-`
 cluster), verbs (`*` = all eight, `*-dc` = all but deletecollection), short names, categories
 and subresources. Every type listed is stored generically (create/get/list/update/patch/
 apply/delete/watch); none runs a workload.

@@ -1,19 +1,19 @@
-"""The few controllers the stand-in runs, synchronously, right after the write that wakes them.
+"""The controllers the stand-in runs, as reactors to every committed write.
 
 kube runs controllers asynchronously; here each reaction happens before the request that
 caused it returns (its answer is the object as first written), which keeps tests
-deterministic. The reactions:
+deterministic; the few steps clients poll for wait a fixed number of requests (`clock`).
+The reactors, in the order they run:
 
-* Namespace created: its `kube-root-ca.crt` ConfigMap and `default` ServiceAccount appear
-  (manager `kube-controller-manager`), as the root-CA publisher and the service-account
-  controller create them.
-* Namespace marked for deletion: every object in it is removed, then the Namespace.
-* CRD written: names accepted and `Established` (manager `kube-apiserver`, subresource
-  `status`, as in transcript 29), so its resources are served at once. CRD marked for
-  deletion: its custom resources are removed, then the CRD.
-* Deployment, StatefulSet, DaemonSet written: their controller's status (see `workloads`).
-* An object marked for deletion whose finalizers are all gone is removed.
-* Garbage collection: objects whose `ownerReferences` name a removed object are removed.
+* `finalized`: the finalizers the stand-in's own controllers own (storage protection,
+  `foregroundDeletion`, `orphan`) are cleared from an object marked for deletion, and an
+  object marked for deletion without finalizers is removed;
+* `namespaces`: a new namespace's ConfigMap and ServiceAccount; a deleted one emptied and
+  removed (see `namespaces`);
+* `crds`: names accepted, Established, storage initialised; CRs removed with their CRD;
+* `Deployments` and `workloads`: the status of Deployments, StatefulSets and DaemonSets;
+* `quotas`: a ResourceQuota's status; `apiservices`: an APIService's availability;
+* garbage collection: objects whose `ownerReferences` name a removed object are removed.
   (Dependents are indexed as they are written, so a removal costs no scan.)
 """
 

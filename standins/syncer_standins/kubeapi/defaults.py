@@ -1,7 +1,7 @@
 """Defaults kube-apiserver fills in when it decodes an object (`SetDefaults_*`).
 
-Covered: Deployment (exactly as transcript 21 shows), StatefulSet, DaemonSet, ReplicaSet,
-Job, CronJob, the pod template of all of them and Pods (restart policy, grace period, DNS
+Covered: Deployment (exactly as kube-apiserver v1.36 fills it in), StatefulSet, DaemonSet,
+ReplicaSet, Job, CronJob, the pod template of all of them and Pods (restart policy, grace period, DNS
 policy, scheduler, empty security context; per container resources, termination message,
 image pull policy, port protocol, probe timings; volume default modes), Service (type,
 session affinity, port protocol and target port), Namespace (the `kubernetes.io/metadata.name`

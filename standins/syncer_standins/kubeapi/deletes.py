@@ -88,17 +88,22 @@ def mark(rtype: ResourceType, live: Obj, *, foreground: bool = False) -> Obj:
     if rtype.kind == "Namespace" and not rtype.custom:
         marked.setdefault("status", {})["phase"] = "Terminating"
     elif _is_crd(rtype):
-        metadata["finalizers"] = [*metadata.get("finalizers", []), CRD_FINALIZER]
-        conditions = marked.setdefault("status", {}).get("conditions") or []
-        marked["status"]["conditions"] = [*conditions, {
-            "type": "Terminating", "status": "True",
-            "lastTransitionTime": metadata["deletionTimestamp"],
-            "reason": _TERMINATING_REASON, "message": _TERMINATING_MESSAGE}]
+        _mark_crd(marked)
     else:
         metadata["deletionGracePeriodSeconds"] = 0
         if metadata.get("generation"):
             metadata["generation"] = int(metadata["generation"]) + 1
     return marked
+
+
+def _mark_crd(crd: Obj) -> None:
+    metadata = meta(crd)
+    metadata["finalizers"] = [*metadata.get("finalizers", []), CRD_FINALIZER]
+    conditions = crd.setdefault("status", {}).get("conditions") or []
+    crd["status"]["conditions"] = [*conditions, {
+        "type": "Terminating", "status": "True",
+        "lastTransitionTime": metadata["deletionTimestamp"],
+        "reason": _TERMINATING_REASON, "message": _TERMINATING_MESSAGE}]
 
 
 def _success(rtype: ResourceType, obj: Obj) -> Obj:

@@ -4,7 +4,9 @@
   PodDisruptionBudget, CRDs, custom resources), the empty status of kinds with a status
   subresource, Namespace `spec.finalizers: [kubernetes]` and `status.phase: Active`, CRD
   status (`conditions: null`, empty accepted names, stored versions), Service cluster IPs
-  (from 10.96.0.0/12, sequential) and node ports (from 30000);
+  (from 10.96.0.0/12, sequential) and node ports (from 30000); a Job's selector and pod
+  labels from its uid (`controller-uid`, `job-name`, and their `batch.kubernetes.io/` forms)
+  unless `manualSelector`; the storage-protection finalizer of PersistentVolume(Claim)s;
 * update: system metadata is kept, `generation` bumps when anything but metadata and status
   changes, status is kept (it changes only through `/status`), allocated Service values stay;
 * status subresource writes change only `status` (and annotations, as kube allows for
@@ -153,18 +155,20 @@ def prepare_create(obj: Obj, rtype: ResourceType, *, now: str, allocator: Alloca
     if not rtype.namespaced:
         metadata.pop("namespace", None)
     _status_for_create(obj, rtype)
-    if rtype.custom:
-        return
-    if rtype.kind == "Namespace":
+    if not rtype.custom:
+        _kind_specific_create(obj, rtype.kind, allocator=allocator)
+
+
+def _kind_specific_create(obj: Obj, kind: str, *, allocator: Allocator) -> None:
+    if kind == "Namespace":
         obj.setdefault("spec", {})["finalizers"] = ["kubernetes"]
-    if rtype.kind == "Service":
+    if kind == "Service":
         _allocate(obj.setdefault("spec", {}), allocator=allocator, old=None)
-    if rtype.kind == "Job":
+    if kind == "Job":
         _job_selector(obj)
-    if rtype.kind in _CREATE_FINALIZERS and _CREATE_FINALIZERS[rtype.kind] not in (
-            metadata.get("finalizers") or []):
-        metadata["finalizers"] = [*(metadata.get("finalizers") or []),
-                                  _CREATE_FINALIZERS[rtype.kind]]
+    finalizers = meta(obj).get("finalizers") or []
+    if kind in _CREATE_FINALIZERS and _CREATE_FINALIZERS[kind] not in finalizers:
+        meta(obj)["finalizers"] = [*finalizers, _CREATE_FINALIZERS[kind]]
 
 
 def _job_selector(job: Obj) -> None:

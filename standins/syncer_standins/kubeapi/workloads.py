@@ -6,7 +6,8 @@ that changes a workload's generation, its controller writes a status (manager
 
 * with `deployments_ready` (the default), every replica is ready, updated and available,
   as after a successful rollout; DaemonSets have no node to run on, so nothing is desired;
-* without it, a Deployment gets what a cluster without nodes reports (transcript 22):
+* without it, a Deployment gets what a cluster without nodes reports (kube's controller
+  with no node to run the pods):
   replicas unavailable, `Available=False`, `Progressing=True`; StatefulSets report no
   ready replica.
 
