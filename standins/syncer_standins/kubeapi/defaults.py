@@ -1,8 +1,8 @@
 """Defaults kube-apiserver fills in when it decodes an object (`SetDefaults_*`).
 
 Covered: Deployment (exactly as kube-apiserver v1.36 fills it in), StatefulSet, DaemonSet,
-ReplicaSet, Job, CronJob, the pod template of all of them and Pods (restart policy, grace period, DNS
-policy, scheduler, empty security context; per container resources, termination message,
+ReplicaSet, Job, CronJob, the pod template of all of them and Pods (restart policy, grace
+period, DNS policy, scheduler, empty security context; per container resources, termination message,
 image pull policy, port protocol, probe timings; volume default modes), Service (type,
 session affinity, port protocol and target port), Namespace (the `kubernetes.io/metadata.name`
 label), Secret (type, `stringData` folded into `data`), PersistentVolumeClaim (volume mode),
