@@ -1,7 +1,6 @@
 """Walks over JSON objects guided by a `Schema`: the operations structured-merge-diff performs.
 
 * `validate` finds undeclared fields and broken associative lists (the apply 500s);
-* `prune_unknown` drops undeclared fields (what decoding does for non-apply writes);
 * `to_field_set` is the set of fields an applied configuration sets;
 * `merge` lays an applied configuration over the live object;
 * `compare` lists the paths added, modified and removed between two objects;
@@ -34,7 +33,6 @@ __all__ = [
     "go_syntax",
     "item_element",
     "merge",
-    "prune_unknown",
     "remove_items",
     "same",
     "to_field_set",
@@ -151,30 +149,6 @@ def _validate_list(value: list[Any], schema: Schema, *, path: Path) -> list[str]
 
 def _text(element: str) -> str:
     return path_string((element,))
-
-
-def prune_unknown(value: Any, schema: Schema, *, path: Path = ()) -> tuple[Any, list[str]]:
-    """A copy of value without undeclared fields, and the paths dropped."""
-    dropped: list[str] = []
-    if _granular_map(value, schema):
-        kept: dict[str, Any] = {}
-        for name, child in value.items():
-            sub, where = schema.child(name), (*path, field_element(name))
-            if sub is None:
-                dropped.append(path_string(where)[1:])
-                continue
-            kept[name], more = prune_unknown(child, sub, path=where)
-            dropped += more
-        return kept, dropped
-    if _granular_list(value, schema):
-        items = []
-        for index, item in enumerate(value):
-            element = item_element(item, schema, index=index)
-            pruned, more = prune_unknown(item, schema.item(), path=(*path, element))
-            items.append(pruned)
-            dropped += more
-        return items, dropped
-    return value, dropped
 
 
 # --- field sets -------------------------------------------------------------------------
