@@ -121,7 +121,7 @@ class Reconciler:
         """Exact diffs: what the API server would make of each changed object."""
         out = []
         for change in observed.changes.of(Action.CREATE, Action.UPDATE, Action.PRUNE):
-            after = self._would_be(change, observed.discovery)
+            after = self._would_be(change, observed.discovery, observed.changes)
             text = unified(change.ref, _plain(change.live), _plain(after))
             out.append(ObjectDiff(change, text))
         return out
@@ -166,7 +166,9 @@ class Reconciler:
                 live[ObjectRef.of(obj)] = obj
         return live
 
-    def _would_be(self, change: Change, discovery: Discovery) -> Obj | None:
+    def _would_be(self, change: Change, discovery: Discovery, changes: ChangeSet) -> Obj | None:
+        """The server's dry run of `change`. A new object whose namespace this release
+        creates cannot be dry-run yet (404): only then is its own manifest taken instead."""
         if change.desired is None:
             return None
         resource = discovery.find(change.ref.group, change.ref.kind)
@@ -175,7 +177,7 @@ class Reconciler:
         try:
             return self.cluster.apply(change.desired, resource, dry_run=True)
         except NotFoundError:
-            if change.action is Action.CREATE:  # its namespace comes with this release
+            if change.action is Action.CREATE and change.ref.namespace in _new_namespaces(changes):
                 return change.desired
             raise
 
@@ -184,7 +186,7 @@ class Reconciler:
     def _preflight(self, changes: ChangeSet, discovery: Discovery) -> None:
         """Dry-run every change the server can check now, before anything is written."""
         for change in changes.of(Action.CREATE, Action.UPDATE):
-            self._would_be(change, discovery)
+            self._would_be(change, discovery, changes)
 
     def _apply_staged(self, changes: ChangeSet, discovery: Discovery,
                       applied: list[Change]) -> Discovery:
@@ -262,6 +264,12 @@ def _scope(discovery: Discovery, objects: Iterable[Obj]) -> plan.Scope:
         return found.namespaced if found else pending.get((group, kind))
 
     return scope
+
+
+def _new_namespaces(changes: ChangeSet) -> frozenset[str]:
+    """The Namespaces this change set creates."""
+    return frozenset(c.ref.name for c in changes.of(Action.CREATE)
+                     if (c.ref.group, c.ref.kind) == _NAMESPACE)
 
 
 def _established(crd: Obj | None) -> bool:

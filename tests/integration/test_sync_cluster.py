@@ -154,3 +154,23 @@ def test_failed_apply_keeps_what_it_applied_prunable(
     assert "prune     CustomResourceDefinition/widgets.example.com" in out
     names = {c.metadata.name for c in core.list_namespaced_config_map("shop-dev").items}
     assert "extra" not in names
+
+
+def test_an_object_in_a_namespace_nobody_creates_stops_the_sync_before_any_write(
+        pushed: Path, home: Path, core: kubernetes.client.CoreV1Api,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 8, finding 5: a 404 from the dry run means 'its namespace comes with this
+    release' only when the release does create that namespace."""
+    assert run(capsys, "sync")[0] == 0
+    before = core.read_namespaced_config_map("shop-config", "shop-dev")
+    (pushed / "values" / "dev.yaml").write_text(
+        (pushed / "values" / "dev.yaml").read_text().replace("logLevel: info",
+                                                             "logLevel: debug"))
+    (pushed / "templates" / "stray.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: stray, namespace: zz-nowhere}\n")
+    commit_and_push(pushed, home, "A ConfigMap in a namespace that does not exist")
+    code, _, err = run(capsys, "sync")
+    assert code == 2 and "ConfigMap/zz-nowhere/stray" in err, err
+    after = core.read_namespaced_config_map("shop-config", "shop-dev")
+    assert after.data == before.data
+    assert after.metadata.resource_version == before.metadata.resource_version
