@@ -8,6 +8,7 @@ import contextlib
 import logging
 import signal
 import socket
+import sys
 import threading
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -36,6 +37,15 @@ class TrackingHTTPServer(ThreadingHTTPServer):
                 self._connections.add(connection)
             else:
                 self._connections.discard(connection)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up mid-request (a test ending, a timeout) is no error of the
+        server's: log it quietly instead of printing a traceback on stderr."""
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError):
+            logger.debug("client %s hung up: %s", client_address, error)
+            return
+        super().handle_error(request, client_address)
 
     def close_connections(self) -> None:
         """Cut every open connection so that the threads serving them end."""
