@@ -1,4 +1,4 @@
-"""The Walrus stand-in answers as the OpenAPI documents of ../shared/specs/walrus say.
+"""The Walrus stand-in answers as Walrus's OpenAPI documents say.
 
 Its answers are validated against the documents' component schemas (OpenAPI 3.1 schemas are
 JSON Schema 2020-12) after two documented corrections: real daemons send store results in

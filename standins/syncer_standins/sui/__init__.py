@@ -1,5 +1,5 @@
 """A stand-in for Sui's GraphQL RPC service, for tests and the demo: this machine has no
-Sui network. It serves the public schema (`shared/specs/sui`, see `schema`) over HTTP on
+Sui network. It serves Sui's published GraphQL schema (see `schema`) over HTTP on
 127.0.0.1, from a thread, so that pysui's `GqlProtocolClient`, whose constructor makes
 blocking requests, can talk to it from the test's own thread::
 

@@ -1,7 +1,7 @@
 """A stand-in for Walrus, for tests and the demo: this machine reaches no Walrus network.
 
 `WalrusServer` serves, over plain HTTP on 127.0.0.1 with threads, the two routes syncer uses
-from the OpenAPI documents of shared/specs/walrus (the daemons' own, copied unchanged):
+from the OpenAPI documents the Walrus daemons publish (MystenLabs/walrus):
 
 * publisher, `PUT /v1/blobs` with the query parameters of the spec (`epochs`, default 1;
   `permanent`; `deletable`; `force`; `encoding_type`, only `RS2`; `send_object_to` or
