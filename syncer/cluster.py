@@ -46,6 +46,7 @@ class Resource:
     kind: str
     plural: str
     namespaced: bool
+    listable: bool = True  # its verbs include list
 
     @property
     def api_version(self) -> str:
@@ -183,7 +184,8 @@ class KubeCluster:
             body = self._call("GET", path, where=f"discovery {path}")
         except NotFoundError:
             return []
-        return [Resource(group, version, r["kind"], r["name"], bool(r.get("namespaced")))
+        return [Resource(group, version, r["kind"], r["name"], bool(r.get("namespaced")),
+                         "list" in (r.get("verbs") or []))
                 for r in body.get("resources") or [] if "/" not in r["name"]]
 
     def _call(self, method: str, path: str, *, where: str, query: list[tuple[str, str]] | None

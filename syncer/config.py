@@ -42,7 +42,7 @@ DEFAULT_SOURCES = ("templates", "values", "policies")
 _LABEL_VALUE = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 _NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _TOP_KEYS = {"version", "sources", "templates", "channels", "profile", "profiles"}
-_CHANNEL_KEYS = {"branch", "namespace", "values"}
+_CHANNEL_KEYS = {"branch", "namespace", "values", "prune_namespaces", "prune_crds"}
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,8 @@ class ChannelConfig:
     namespace: str
     branch: str = "main"
     values: tuple[str, ...] = ()
+    prune_namespaces: bool = False  # a pruned Namespace takes everything in it along
+    prune_crds: bool = False  # a pruned CRD takes every custom resource of its kind along
 
 
 @dataclass(frozen=True)
@@ -136,7 +138,15 @@ def _channel(name: str, spec: Any, where: str) -> ChannelConfig:
         raise ConfigError("branch must be a branch name", where=f"{at}.branch")
     values = spec.get("values", [])
     values = [values] if isinstance(values, str) else values
-    return ChannelConfig(name, namespace, branch, _paths(values, f"{at}.values"))
+    return ChannelConfig(name, namespace, branch, _paths(values, f"{at}.values"),
+                         _flag(spec, "prune_namespaces", at), _flag(spec, "prune_crds", at))
+
+
+def _flag(spec: Mapping[str, Any], key: str, at: str) -> bool:
+    value = spec.get(key, False)
+    if not isinstance(value, bool):
+        raise ConfigError("must be true or false", where=f"{at}.{key}")
+    return value
 
 
 def _paths(raw: Any, where: str) -> tuple[str, ...]:

@@ -20,7 +20,8 @@ values or credentials.
     │   └── LedgerTamperedError a signature or the hash chain does not verify
     └── ClusterError            the Kubernetes API refused or failed a request
         ├── NotFoundError       a 404: the object, its namespace or its kind is not there
-        └── UnsafePruneError    a prune the syncer will not do (read error, empty release)
+        ├── UnsafePruneError    a prune the syncer will not do (read error, empty release)
+        └── OwnershipError      an object another channel or tool owns: no takeover
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ __all__ = [
     "LedgerError",
     "LedgerTamperedError",
     "NotFoundError",
+    "OwnershipError",
     "PolicyError",
     "RenderError",
     "RuleViolationError",
@@ -123,6 +125,10 @@ class NotFoundError(ClusterError):
 
 class UnsafePruneError(ClusterError):
     """A prune that would be unsafe: after a read error, or one that empties the channel."""
+
+
+class OwnershipError(ClusterError):
+    """The release holds an object that exists but is not this channel's to change."""
 
 
 def cut(text: str, limit: int = _MAX_DETAIL) -> str:

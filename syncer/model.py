@@ -15,6 +15,7 @@ from typing import Any
 from syncer.errors import RenderError
 
 __all__ = [
+    "ANNOTATION_ADOPT",
     "ANNOTATION_APPLY",
     "ANNOTATION_BLOB_ID",
     "ANNOTATION_PRUNE",
@@ -42,6 +43,7 @@ ANNOTATION_RELEASE = "syncer.io/release"
 ANNOTATION_BLOB_ID = "syncer.io/blob-id"
 ANNOTATION_PRUNE = "syncer.io/prune"
 ANNOTATION_APPLY = "syncer.io/apply"
+ANNOTATION_ADOPT = "syncer.io/adopt"
 
 
 @dataclass(frozen=True, order=True)
@@ -104,6 +106,7 @@ class Action(enum.Enum):
     PRUNE = "prune"
     UNCHANGED = "unchanged"
     SKIP = "skip"
+    BLOCKED = "blocked"  # exists, and is not this channel's: a sync refuses the release
 
 
 @dataclass(frozen=True)

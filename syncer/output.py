@@ -15,7 +15,7 @@ __all__ = ["HistoryRow", "change_lines", "history_table", "manifests", "release_
            "summary"]
 
 _VERBS = {Action.CREATE: "created", Action.UPDATE: "updated", Action.PRUNE: "pruned",
-          Action.UNCHANGED: "unchanged", Action.SKIP: "skipped"}
+          Action.UNCHANGED: "unchanged", Action.SKIP: "skipped", Action.BLOCKED: "blocked"}
 
 
 def release_line(release: Release) -> str:

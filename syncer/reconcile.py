@@ -18,14 +18,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from syncer import inventory as inv
-from syncer import plan
+from syncer import livestate, plan
 from syncer.blobstore import BlobStore
 from syncer.bundle import Bundle, unpack
-from syncer.cluster import Cluster, Discovery, Resource
-from syncer.config import CONFIG_FILE, parse_config
+from syncer.cluster import Cluster, Discovery
+from syncer.config import CONFIG_FILE, ChannelConfig, parse_config
 from syncer.diff import unified
-from syncer.errors import BundleError, ClusterError, NotFoundError
-from syncer.model import LABEL_CHANNEL, Action, Change, ChangeSet, Obj, ObjectRef, Release
+from syncer.errors import BundleError, ClusterError, NotFoundError, OwnershipError
+from syncer.model import Action, Change, ChangeSet, Obj, ObjectRef, Release
 from syncer.policy import enforce
 from syncer.render import render_channel
 
@@ -42,8 +42,13 @@ class Loaded:
 
     release: Release
     bundle: Bundle
-    namespace: str
+    channel: ChannelConfig
     objects: tuple[Obj, ...]
+
+    @property
+    def namespace(self) -> str:
+        """The channel's namespace, for objects that name none."""
+        return self.channel.namespace
 
 
 def load(release: Release, *, blobs: BlobStore) -> Loaded:
@@ -61,7 +66,7 @@ def load(release: Release, *, blobs: BlobStore) -> Loaded:
     channel = config.channel(release.channel)
     objects = render_channel(bundle.files, config=config, channel=channel)
     enforce(objects, where=f"release {release.seq} of {release.channel}")
-    return Loaded(release, bundle, channel.namespace, tuple(objects))
+    return Loaded(release, bundle, channel, tuple(objects))
 
 
 @dataclass(frozen=True)
@@ -113,16 +118,27 @@ class Reconciler:
                                 blob_id=release.blob_id)
         inventory = self._read_inventory(release.channel, discovery)
         known = inventory.refs if inventory else {}
-        live = self._read_live(release.channel, discovery, desired, known.values())
-        changes = plan.decide(desired, live, known, allow_empty=self.options.allow_empty)
+        managed, others = livestate.read(self.cluster, discovery, channel=release.channel,
+                                         desired=desired, refs=known)
+        rules = plan.PruneRules(loaded.channel.prune_namespaces, loaded.channel.prune_crds)
+        held = livestate.held(self.cluster, discovery, channel=release.channel,
+                              candidates=plan.guarded_prunes(desired, managed, known, rules),
+                              managed=managed)
+        changes = plan.decide(desired, plan.LiveState(managed, others, held), known,
+                              channel=release.channel, rules=rules,
+                              allow_empty=self.options.allow_empty)
         return Observed(loaded, tuple(desired), changes, inventory, discovery)
 
     def diff(self, observed: Observed) -> list[ObjectDiff]:
         """Exact diffs: what the API server would make of each changed object."""
         out = []
-        for change in observed.changes.of(Action.CREATE, Action.UPDATE, Action.PRUNE):
-            after = self._would_be(change, observed.discovery, observed.changes)
-            text = unified(change.ref, _plain(change.live), _plain(after))
+        for change in observed.changes.of(Action.CREATE, Action.UPDATE, Action.PRUNE,
+                                          Action.BLOCKED):
+            if change.action is Action.BLOCKED:
+                text = f"# {change.ref}: {change.reason}\n"
+            else:
+                after = self._would_be(change, observed.discovery, observed.changes)
+                text = unified(change.ref, _plain(change.live), _plain(after))
             out.append(ObjectDiff(change, text))
         return out
 
@@ -130,6 +146,7 @@ class Reconciler:
         changes = observed.changes
         if self.options.dry_run:
             return SyncResult(observed, skipped=changes.of(Action.SKIP))
+        _refuse_blocked(changes)
         self._preflight(changes, observed.discovery)
         applied: list[Change] = []
         try:
@@ -139,7 +156,7 @@ class Reconciler:
                          observed.discovery, partial=True)
             raise
         pruned = self._prune(changes.of(Action.PRUNE), discovery)
-        self._record(observed, list(observed.desired), discovery)
+        self._record(observed, [*observed.desired, *plan.kept(changes)], discovery)
         return SyncResult(observed, tuple(applied), pruned, changes.of(Action.SKIP))
 
     # --- reading -------------------------------------------------------------------------
@@ -149,22 +166,6 @@ class Reconciler:
         found = self.cluster.get(cm, namespace=self.options.inventory_namespace,
                                  name=inv.configmap_name(channel))
         return inv.from_configmap(found) if found else None
-
-    def _read_live(self, channel: str, discovery: Discovery, desired: Iterable[Obj],
-                   entries: Iterable[inv.Entry]) -> dict[ObjectRef, Obj]:
-        """One labelled LIST per kind and namespace that the release or inventory touches."""
-        wanted: set[tuple[Resource, str]] = set()
-        for ref in [ObjectRef.of(o) for o in desired] + [e.ref for e in entries]:
-            resource = discovery.find(ref.group, ref.kind)
-            if resource is not None:
-                wanted.add((resource, ref.namespace if resource.namespaced else ""))
-        live: dict[ObjectRef, Obj] = {}
-        selector = f"{LABEL_CHANNEL}={channel}"
-        for resource, namespace in sorted(wanted, key=lambda w: (w[0].plural, w[1])):
-            for obj in self.cluster.list_objects(resource, namespace=namespace,
-                                                 selector=selector):
-                live[ObjectRef.of(obj)] = obj
-        return live
 
     def _would_be(self, change: Change, discovery: Discovery, changes: ChangeSet) -> Obj | None:
         """The server's dry run of `change`. A new object whose namespace this release
@@ -264,6 +265,15 @@ def _scope(discovery: Discovery, objects: Iterable[Obj]) -> plan.Scope:
         return found.namespaced if found else pending.get((group, kind))
 
     return scope
+
+
+def _refuse_blocked(changes: ChangeSet) -> None:
+    """A release holding an object that is not this channel's is refused whole."""
+    blocked = changes.of(Action.BLOCKED)
+    if blocked:
+        more = f" (and {len(blocked) - 1} more)" if len(blocked) > 1 else ""
+        raise OwnershipError(f"{blocked[0].reason}{more}; nothing was applied",
+                             where=str(blocked[0].ref))
 
 
 def _new_namespaces(changes: ChangeSet) -> frozenset[str]:

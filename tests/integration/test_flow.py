@@ -134,7 +134,9 @@ def test_empty_release_refused_at_sync_unless_allowed(
     assert code == 2 and "--allow-empty" in err and len(err.strip().splitlines()) == 1
     assert core.read_namespaced_config_map("shop-config", "shop-dev")
     code, out, _ = run(capsys, "sync", "--allow-empty")
-    assert code == 0 and "4 pruned" in out
+    assert code == 0 and "3 pruned" in out and "1 skipped" in out
+    assert "skip      Namespace/shop-dev  (a Namespace is pruned" in out
+    assert core.read_namespace("shop-dev").metadata.name == "shop-dev"
 
 
 def test_push_with_plaintext_secret_is_stopped(pushed: Path, home: Path) -> None:

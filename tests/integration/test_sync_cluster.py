@@ -13,7 +13,7 @@ from pathlib import Path
 import kubernetes
 import pytest
 import yaml
-from helpers import commit_and_push, run
+from helpers import commit_and_push, edit, run
 from syncer_standins.kubeapi import KubeApiServer
 
 from syncer.cli import main
@@ -147,7 +147,9 @@ def test_failed_apply_keeps_what_it_applied_prunable(
     assert core.read_namespaced_config_map("extra", "shop-dev").data == {"a": "1"}
     for name in ("crd.yaml", "extra.yaml", "widget.yaml"):
         (pushed / "templates" / name).unlink()
-    commit_and_push(pushed, home, "Back to release 1")
+    edit(pushed / "syncer.yaml", "    namespace: shop-dev\n",
+         "    namespace: shop-dev\n    prune_crds: true\n")
+    commit_and_push(pushed, home, "Back to release 1, and let the channel prune its CRD")
     code, out, err = run(capsys, "sync")
     assert code == 0, err
     assert "prune     ConfigMap/shop-dev/extra" in out

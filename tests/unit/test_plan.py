@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from syncer.errors import RenderError, UnsafePruneError
 from syncer.model import Action, Obj, ObjectRef
-from syncer.plan import apply_order, decide, decorate, place
+from syncer.plan import LiveState, PruneRules, apply_order, decide, decorate, guarded_prunes, place
 
 SCOPES = {("", "ConfigMap"): True, ("", "Namespace"): False, ("apps", "Deployment"): True,
           ("apiextensions.k8s.io", "CustomResourceDefinition"): False,
@@ -73,7 +73,8 @@ def test_decide_classifies_each_object() -> None:
                                           keep, _live(gone), pinned]}
     desired = [same, changed, new, {**keep, "data": {"x": "y"}}]
     inventory = [ObjectRef.of(o) for o in [same, changed, gone, pinned, cm("vanished", "s")]]
-    actions = {c.ref.name: c.action for c in decide(desired, live, inventory).changes}
+    changes = decide(desired, LiveState(live), inventory, channel="c").changes
+    actions = {c.ref.name: c.action for c in changes}
     assert actions == {"same": Action.UNCHANGED, "changed": Action.UPDATE, "new": Action.CREATE,
                        "keep": Action.SKIP, "gone": Action.PRUNE, "pinned": Action.SKIP}
 
@@ -81,23 +82,109 @@ def test_decide_classifies_each_object() -> None:
 def test_bookkeeping_annotations_are_not_drift() -> None:
     desired = decorate([cm("a", "s", k="v")], channel="c", seq=2, blob_id="N" * 43)
     live = decorate([cm("a", "s", k="v")], channel="c", seq=1, blob_id="O" * 43)
-    change = decide(desired, {ObjectRef.of(live[0]): live[0]}, []).changes[0]
+    state = LiveState({ObjectRef.of(live[0]): live[0]})
+    change = decide(desired, state, [], channel="c").changes[0]
     assert change.action is Action.UNCHANGED
 
 
 def test_empty_release_that_prunes_everything_is_refused() -> None:
     live = {ObjectRef.of(cm("a", "s")): cm("a", "s")}
     with pytest.raises(UnsafePruneError, match="--allow-empty"):
-        decide([], live, list(live))
-    assert decide([], live, list(live), allow_empty=True).of(Action.PRUNE)
+        decide([], LiveState(live), list(live), channel="c")
+    assert decide([], LiveState(live), list(live), channel="c", allow_empty=True).of(Action.PRUNE)
 
 
 def test_prunes_come_last_in_reverse_order() -> None:
     ns = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "s"}}
     live = {ObjectRef.of(o): o for o in [ns, cm("a", "s")]}
-    changes = decide([cm("b", "s")], live, list(live)).changes
+    changes = decide([cm("b", "t")], LiveState(live), list(live), channel="c",
+                     rules=PruneRules(namespaces=True)).changes
     assert [(c.action, c.ref.kind) for c in changes] == [
         (Action.CREATE, "ConfigMap"), (Action.PRUNE, "ConfigMap"), (Action.PRUNE, "Namespace")]
+
+
+def labelled(obj: Obj, channel: str) -> Obj:
+    out = copy.deepcopy(obj)
+    out["metadata"]["labels"] = {"syncer.io/channel": channel}
+    return out
+
+
+def annotated(obj: Obj, **annotations: str) -> Obj:
+    out = copy.deepcopy(obj)
+    out["metadata"]["annotations"] = annotations
+    return out
+
+
+def decided(desired: Obj, other: Obj) -> tuple[Action, str]:
+    ref = ObjectRef.of(desired)
+    change = decide([desired], LiveState({}, others={ref: other}), [], channel="c").changes[0]
+    return change.action, change.reason
+
+
+def test_an_object_that_exists_unmanaged_is_not_taken_over() -> None:
+    action, reason = decided(cm("a", "s", k="new"), _live(cm("a", "s", k="old")))
+    assert action is Action.BLOCKED and reason.startswith("exists, not managed by this channel")
+    adopt = annotated(cm("a", "s", k="new"), **{"syncer.io/adopt": "true"})
+    action, reason = decided(adopt, _live(cm("a", "s", k="old")))
+    assert action is Action.UPDATE and reason.startswith("syncer.io/adopt: taking it over")
+    keep = annotated(cm("a", "s"), **{"syncer.io/apply": "if-not-present"})
+    assert decided(keep, _live(cm("a", "s")))[0] is Action.SKIP
+
+
+def test_another_channels_object_is_refused_even_with_adopt() -> None:
+    adopt = annotated(cm("a", "s"), **{"syncer.io/adopt": "true"})
+    action, reason = decided(adopt, labelled(cm("a", "s"), "team-b"))
+    assert action is Action.BLOCKED
+    assert reason == "managed by channel team-b: channel c does not take it over"
+
+
+NS = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "s"}}
+CRD = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+       "metadata": {"name": "widgets.example.com"},
+       "spec": {"group": "example.com", "names": {"kind": "Widget"}}}
+WIDGET = {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w",
+                                                                          "namespace": "t"}}
+
+
+def prune_of(gone: Obj, *, desired: list[Obj], rules: PruneRules,
+             held: tuple[str, ...] = ()) -> tuple[Action, str]:
+    ref = ObjectRef.of(gone)
+    state = LiveState({ref: gone}, held={ref: held} if held else {})
+    change = decide(desired, state, [ref], channel="c", rules=rules).of(Action.PRUNE,
+                                                                       Action.SKIP)[0]
+    return change.action, change.reason
+
+
+@pytest.mark.parametrize(("gone", "desired", "rules", "held", "outcome", "words"), [
+    (NS, [cm("x", "t")], PruneRules(), (), Action.SKIP, "only when the channel sets "
+     "prune_namespaces: true"),
+    (NS, [cm("x", "s")], PruneRules(namespaces=True), (), Action.SKIP,
+     "the release still has objects in it"),
+    (NS, [cm("x", "t")], PruneRules(namespaces=True), ("Secret/s/theirs",), Action.SKIP,
+     "holds objects this channel does not manage: Secret/s/theirs"),
+    (NS, [cm("x", "t")], PruneRules(namespaces=True), (), Action.PRUNE, "no longer"),
+    (CRD, [cm("x", "t")], PruneRules(namespaces=True), (), Action.SKIP, "prune_crds: true"),
+    (CRD, [WIDGET], PruneRules(crds=True), (), Action.SKIP,
+     "the release still has objects of its kind"),
+    (CRD, [cm("x", "t")], PruneRules(crds=True), ("Widget/t/a", "Widget/t/b", "Widget/u/c",
+                                                  "Widget/v/d"), Action.SKIP,
+     "not manage: Widget/t/a, Widget/t/b, Widget/u/c and 1 more"),
+    (CRD, [cm("x", "t")], PruneRules(crds=True), (), Action.PRUNE, "no longer"),
+])
+def test_namespaces_and_crds_are_pruned_only_when_safe(
+        gone: Obj, desired: list[Obj], rules: PruneRules, held: tuple[str, ...],
+        outcome: Action, words: str) -> None:
+    action, reason = prune_of(gone, desired=desired, rules=rules, held=held)
+    assert action is outcome and words in reason
+
+
+def test_guarded_prunes_are_the_namespaces_and_crds_the_rules_allow() -> None:
+    managed = {ObjectRef.of(o): o for o in [NS, CRD, cm("a", "s")]}
+    assert guarded_prunes([], managed, list(managed), PruneRules()) == []
+    assert guarded_prunes([], managed, list(managed), PruneRules(namespaces=True)) == [
+        ObjectRef.of(NS)]
+    assert guarded_prunes([NS], managed, list(managed), PruneRules(True, True)) == [
+        ObjectRef.of(CRD)]
 
 
 refs = st.builds(ObjectRef, st.sampled_from(["", "apps", "example.com"]),

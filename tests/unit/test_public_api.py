@@ -20,8 +20,8 @@ EXPECTED = {
     "syncer.errors": {
         "BlobIntegrityError", "BlobNotFoundError", "BlobStoreError", "BundleError",
         "ClusterError", "ConfigError", "GitError", "LedgerError", "LedgerTamperedError",
-        "NotFoundError", "PolicyError", "RenderError", "RuleViolationError", "SyncerError",
-        "UnsafeArchiveError", "UnsafePruneError"},
+        "NotFoundError", "OwnershipError", "PolicyError", "RenderError", "RuleViolationError",
+        "SyncerError", "UnsafeArchiveError", "UnsafePruneError"},
     "syncer.ledger": {"Ledger"},
     "syncer.model": {"Action", "Change", "ChangeSet", "ObjectRef", "Release"},
     "syncer.publish": {"PublishOptions", "Published"},
