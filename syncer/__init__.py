@@ -34,9 +34,11 @@ if TYPE_CHECKING:
         BundleError,
         ClusterError,
         ConfigError,
+        ConflictError,
         GitError,
         LedgerError,
         LedgerTamperedError,
+        LockedError,
         NotFoundError,
         OwnershipError,
         PolicyError,
@@ -60,8 +62,9 @@ _HOMES: dict[str, tuple[str, ...]] = {
     "syncer.config": ("Home",),
     "syncer.errors": (
         "BlobIntegrityError", "BlobNotFoundError", "BlobStoreError", "BundleError",
-        "ClusterError", "ConfigError", "GitError", "LedgerError", "LedgerTamperedError",
-        "NotFoundError", "OwnershipError", "PolicyError", "RenderError", "RuleViolationError",
+        "ClusterError", "ConfigError", "ConflictError", "GitError", "LedgerError",
+        "LedgerTamperedError", "LockedError", "NotFoundError", "OwnershipError", "PolicyError",
+        "RenderError", "RuleViolationError",
         "SyncerError", "UnsafeArchiveError", "UnsafePruneError"),
     "syncer.ledger": ("Ledger",),
     "syncer.model": ("Action", "Change", "ChangeSet", "ObjectRef", "Release"),
@@ -74,12 +77,12 @@ _HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
 __all__ = [
     "Action", "Backends", "BlobIntegrityError", "BlobNotFoundError", "BlobStore",
     "BlobStoreError", "BundleError", "Change", "ChangeSet", "Cluster", "ClusterError",
-    "ConfigError", "GitError", "Home", "Ledger", "LedgerError", "LedgerTamperedError", "Loaded",
-    "NotFoundError", "ObjectRef", "Observed", "OwnershipError", "PolicyError", "PublishOptions",
-    "Published",
-    "Reconciler", "Release", "RenderError", "RuleViolationError", "StoredBlob", "SyncOptions",
-    "SyncResult", "SyncerError", "UnsafeArchiveError", "UnsafePruneError", "__version__",
-    "connect", "load", "open_backends", "select_profile",
+    "ConfigError", "ConflictError", "GitError", "Home", "Ledger", "LedgerError",
+    "LedgerTamperedError", "Loaded", "LockedError", "NotFoundError", "ObjectRef", "Observed",
+    "OwnershipError", "PolicyError", "PublishOptions", "Published", "Reconciler", "Release",
+    "RenderError", "RuleViolationError", "StoredBlob", "SyncOptions", "SyncResult", "SyncerError",
+    "UnsafeArchiveError", "UnsafePruneError", "__version__", "connect", "load", "open_backends",
+    "select_profile",
 ]
 
 

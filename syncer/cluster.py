@@ -22,7 +22,7 @@ import kubernetes
 import urllib3
 import yaml
 
-from syncer.errors import ClusterError, ConfigError, NotFoundError, cut
+from syncer.errors import ClusterError, ConfigError, ConflictError, NotFoundError, cut
 from syncer.model import FIELD_MANAGER, Obj, ObjectRef
 
 __all__ = [
@@ -90,6 +90,14 @@ class Cluster(Protocol):
     def get(self, resource: Resource, *, namespace: str, name: str) -> Obj | None: ...
 
     def apply(self, obj: Obj, resource: Resource, *, dry_run: bool = False) -> Obj: ...
+
+    def create(self, obj: Obj, resource: Resource) -> Obj:
+        """POST: ConflictError if the object exists."""
+        ...
+
+    def replace(self, obj: Obj, resource: Resource) -> Obj:
+        """PUT, conditional on `metadata.resourceVersion`: ConflictError if it changed."""
+        ...
 
     def delete(self, resource: Resource, *, namespace: str, name: str) -> bool: ...
 
@@ -159,6 +167,16 @@ class KubeCluster:
         return self._call("PATCH", path, query=query, body=obj, where=str(ref),
                           content_type="application/apply-patch+yaml")
 
+    def create(self, obj: Obj, resource: Resource) -> Obj:
+        ref = ObjectRef.of(obj)
+        return self._call("POST", resource.path(namespace=ref.namespace), body=obj,
+                          where=str(ref))
+
+    def replace(self, obj: Obj, resource: Resource) -> Obj:
+        ref = ObjectRef.of(obj)
+        return self._call("PUT", resource.path(namespace=ref.namespace, name=ref.name),
+                          body=obj, where=str(ref))
+
     def delete(self, resource: Resource, *, namespace: str, name: str) -> bool:
         body = {"kind": "DeleteOptions", "apiVersion": "v1", "propagationPolicy": "Background"}
         where = f"{resource.kind}/{namespace + '/' if namespace else ''}{name}"
@@ -215,4 +233,6 @@ def _answer(status: int, raw: bytes, *, where: str) -> Obj:
     text = cut(str(message or f"HTTP {status}"), 300)
     if status == 404:
         raise NotFoundError(text, where=where)
+    if status == 409:
+        raise ConflictError(text, where=where)
     raise ClusterError(f"{text} (HTTP {status})", where=where)

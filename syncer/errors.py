@@ -20,8 +20,10 @@ values or credentials.
     │   └── LedgerTamperedError a signature or the hash chain does not verify
     └── ClusterError            the Kubernetes API refused or failed a request
         ├── NotFoundError       a 404: the object, its namespace or its kind is not there
+        ├── ConflictError       a 409: the object exists, or changed since it was read
         ├── UnsafePruneError    a prune the syncer will not do (read error, empty release)
-        └── OwnershipError      an object another channel or tool owns: no takeover
+        ├── OwnershipError      an object another channel or tool owns: no takeover
+        └── LockedError         another sync of the channel holds its lock
 """
 
 from __future__ import annotations
@@ -33,9 +35,11 @@ __all__ = [
     "BundleError",
     "ClusterError",
     "ConfigError",
+    "ConflictError",
     "GitError",
     "LedgerError",
     "LedgerTamperedError",
+    "LockedError",
     "NotFoundError",
     "OwnershipError",
     "PolicyError",
@@ -123,12 +127,20 @@ class NotFoundError(ClusterError):
     """A 404: the object, its namespace or its resource type does not exist."""
 
 
+class ConflictError(ClusterError):
+    """A 409: the object already exists, or changed since it was read."""
+
+
 class UnsafePruneError(ClusterError):
     """A prune that would be unsafe: after a read error, or one that empties the channel."""
 
 
 class OwnershipError(ClusterError):
     """The release holds an object that exists but is not this channel's to change."""
+
+
+class LockedError(ClusterError):
+    """Another sync of the channel holds its lock: two syncs never write at once."""
 
 
 def cut(text: str, limit: int = _MAX_DETAIL) -> str:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import copy
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from syncer import inventory as inv
@@ -24,7 +24,8 @@ from syncer.bundle import Bundle, unpack
 from syncer.cluster import Cluster, Discovery
 from syncer.config import CONFIG_FILE, ChannelConfig, parse_config
 from syncer.diff import unified
-from syncer.errors import BundleError, ClusterError, NotFoundError, OwnershipError
+from syncer.errors import BundleError, ClusterError, LockedError, NotFoundError, OwnershipError
+from syncer.lock import ChannelLock
 from syncer.model import Action, Change, ChangeSet, Obj, ObjectRef, Release
 from syncer.policy import enforce
 from syncer.render import render_channel
@@ -143,20 +144,23 @@ class Reconciler:
         return out
 
     def sync(self, observed: Observed) -> SyncResult:
+        """Apply, prune and record, holding the channel's lock. Before the first write, the
+        inventory already lists everything about to be applied (with what it listed
+        before), so that an interrupted sync leaves nothing a later one cannot prune."""
         changes = observed.changes
         if self.options.dry_run:
             return SyncResult(observed, skipped=changes.of(Action.SKIP))
         _refuse_blocked(changes)
         self._preflight(changes, observed.discovery)
-        applied: list[Change] = []
-        try:
-            discovery = self._apply_staged(changes, observed.discovery, applied)
-        except ClusterError:
-            self._record(observed, [c.desired for c in applied if c.desired],
-                         observed.discovery, partial=True)
-            raise
-        pruned = self._prune(changes.of(Action.PRUNE), discovery)
-        self._record(observed, [*observed.desired, *plan.kept(changes)], discovery)
+        self._inventory_namespace(observed.discovery)
+        with ChannelLock(self.cluster, observed.discovery, channel=observed.loaded.channel.name,
+                         namespace=self.options.inventory_namespace) as lock:
+            self._refuse_if_changed(observed)
+            self._record_intent(observed)
+            applied: list[Change] = []
+            discovery = self._apply_staged(changes, observed.discovery, applied, lock.renew)
+            pruned = self._prune(changes.of(Action.PRUNE), discovery, lock.renew)
+            self._record(observed, [*observed.desired, *plan.kept(changes)], discovery)
         return SyncResult(observed, tuple(applied), pruned, changes.of(Action.SKIP))
 
     # --- reading -------------------------------------------------------------------------
@@ -190,11 +194,12 @@ class Reconciler:
             self._would_be(change, discovery, changes)
 
     def _apply_staged(self, changes: ChangeSet, discovery: Discovery,
-                      applied: list[Change]) -> Discovery:
+                      applied: list[Change], tick: Callable[[], None]) -> Discovery:
         """Namespaces and CRDs, wait for the CRDs, then the rest; the discovery after."""
         todo = changes.of(Action.CREATE, Action.UPDATE)
         first = [c for c in todo if (c.ref.group, c.ref.kind) in (_NAMESPACE, _CRD)]
         for change in first:
+            tick()
             self._apply_one(change, discovery, applied)
         if any((c.ref.group, c.ref.kind) == _CRD for c in first):
             self._wait_established([c.ref for c in first if (c.ref.group, c.ref.kind) == _CRD],
@@ -202,6 +207,7 @@ class Reconciler:
             discovery = self.cluster.discover()
         for change in todo:
             if change not in first:
+                tick()
                 self._apply_one(change, discovery, applied)
         return discovery
 
@@ -222,34 +228,56 @@ class Reconciler:
                     raise ClusterError("not Established in time", where=str(ref))
                 time.sleep(0.2)
 
-    def _prune(self, prunes: Iterable[Change], discovery: Discovery) -> tuple[Change, ...]:
+    def _prune(self, prunes: Iterable[Change], discovery: Discovery,
+               tick: Callable[[], None]) -> tuple[Change, ...]:
         done = []
         for change in prunes:
             assert change.live is not None
+            tick()
             resource = discovery.of(change.ref)
             self.cluster.delete(resource, namespace=change.ref.namespace, name=change.ref.name)
             log.info("pruned", extra={"object": str(change.ref), "action": "prune"})
             done.append(change)
         return tuple(done)
 
-    def _record(self, observed: Observed, objects: list[Obj], discovery: Discovery, *,
-                partial: bool = False) -> None:
-        """Write the inventory. After a failed apply, add what was applied to the old record
-        (so that it can be pruned later) and keep the old release's identity."""
+    def _refuse_if_changed(self, observed: Observed) -> None:
+        """Another sync may have written between this one's reading and its lock."""
+        now = self._read_inventory(observed.loaded.release.channel, observed.discovery)
+        if now != observed.inventory:
+            seq = f"release {now.seq}" if now else "a release"
+            raise LockedError(f"another sync applied {seq} while this one was reading; "
+                              "nothing was applied: sync again",
+                              where=f"channel {observed.loaded.release.channel}")
+
+    def _record_intent(self, observed: Observed) -> None:
+        """The old record plus what is about to be applied, under the old release's name."""
         release, old = observed.loaded.release, observed.inventory
-        entries = {inv.Entry.of(o) for o in objects}
-        if partial:
-            old = old or inv.Inventory(release.channel, 0, "", "", ())
-            record = inv.Inventory(old.channel, old.seq, old.blob_id, old.commit,
-                                   tuple(sorted(entries | set(old.entries))))
-        else:
-            record = inv.Inventory(release.channel, release.seq, release.blob_id,
-                                   release.commit, tuple(sorted(entries)))
+        old = old or inv.Inventory(release.channel, 0, "", "", ())
+        coming = {inv.Entry.of(c.desired) for c in observed.changes.of(Action.CREATE,
+                                                                       Action.UPDATE)
+                  if c.desired is not None}
+        if coming <= set(old.entries):
+            return
+        record = inv.Inventory(old.channel, old.seq, old.blob_id, old.commit,
+                               tuple(sorted(coming | set(old.entries))))
+        self._write_inventory(record, observed.discovery)
+
+    def _record(self, observed: Observed, objects: list[Obj], discovery: Discovery) -> None:
+        """The inventory of the release now applied."""
+        release = observed.loaded.release
+        record = inv.Inventory(release.channel, release.seq, release.blob_id, release.commit,
+                               tuple(sorted({inv.Entry.of(o) for o in objects})))
+        self._write_inventory(record, discovery)
+
+    def _inventory_namespace(self, discovery: Discovery) -> None:
         namespace = {"apiVersion": "v1", "kind": "Namespace",
                      "metadata": {"name": self.options.inventory_namespace}}
         self.cluster.apply(namespace, discovery.require("", "Namespace"))
+
+    def _write_inventory(self, record: inv.Inventory, discovery: Discovery) -> None:
         configmap = inv.to_configmap(record, namespace=self.options.inventory_namespace)
         self.cluster.apply(configmap, discovery.require("", "ConfigMap"))
+
 
 def _scope(discovery: Discovery, objects: Iterable[Obj]) -> plan.Scope:
     """Scope from discovery, and from the CRDs in the release for kinds not served yet."""

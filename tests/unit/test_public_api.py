@@ -19,8 +19,9 @@ EXPECTED = {
     "syncer.config": {"Home"},
     "syncer.errors": {
         "BlobIntegrityError", "BlobNotFoundError", "BlobStoreError", "BundleError",
-        "ClusterError", "ConfigError", "GitError", "LedgerError", "LedgerTamperedError",
-        "NotFoundError", "OwnershipError", "PolicyError", "RenderError", "RuleViolationError",
+        "ClusterError", "ConfigError", "ConflictError", "GitError", "LedgerError",
+        "LedgerTamperedError", "LockedError", "NotFoundError", "OwnershipError", "PolicyError",
+        "RenderError", "RuleViolationError",
         "SyncerError", "UnsafeArchiveError", "UnsafePruneError"},
     "syncer.ledger": {"Ledger"},
     "syncer.model": {"Action", "Change", "ChangeSet", "ObjectRef", "Release"},
