@@ -120,6 +120,7 @@ def connect(*, kubeconfig: Path | None = None, context: str | None = None,
         where = str(kubeconfig) if kubeconfig else "kubeconfig"
         raise ConfigError(f"cannot load cluster credentials: {cut(str(e), 200)}",
                           where=where) from e
+    config.retries = 0  # urllib3 would try 4 times, each waiting the whole timeout
     return KubeCluster(kubernetes.client.ApiClient(config), timeout=timeout)
 
 

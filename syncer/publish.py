@@ -20,7 +20,14 @@ import git
 from syncer.blobstore import BlobStore, StoredBlob, verify_blob
 from syncer.bundle import build
 from syncer.config import CONFIG_FILE, ChannelConfig, RepoConfig, parse_config
-from syncer.errors import BlobIntegrityError, BlobStoreError, ConfigError, GitError, PolicyError
+from syncer.errors import (
+    BlobIntegrityError,
+    BlobStoreError,
+    ConfigError,
+    GitError,
+    PolicyError,
+    RuleViolationError,
+)
 from syncer.gitsource import open_repo, read_commit
 from syncer.keys import Keypair
 from syncer.ledger import Ledger
@@ -82,6 +89,7 @@ def publish(repo: git.Repo, *, key: Keypair, blobs: BlobStore, ledger: Ledger,
     for channel in targets:
         objects = render_channel(files, config=config, channel=channel)
         _check_release(objects, channel=channel, commit=info.commit, options=options)
+        _check_publisher(ledger, channel.name, key)
     stored = blobs.put(build(info, files))
     return [_record(ledger, channel.name, stored=stored, commit=info.commit, key=key)
             for channel in targets]
@@ -136,6 +144,13 @@ def _check_release(objects: Sequence[Obj], *, channel: ChannelConfig, commit: st
         raise PolicyError("the release renders no objects; a sync would prune everything "
                           "(pass --allow-empty to publish it anyway)", where=where)
     enforce(objects, where=where)
+
+
+def _check_publisher(ledger: Ledger, channel: str, key: Keypair) -> None:
+    """Refuse before anything is stored: a refused release must leave no blob behind."""
+    if key.address not in ledger.publishers(channel):
+        raise RuleViolationError(f"publisher {key.address} is not allowed to publish",
+                                 where=f"channel {channel}")
 
 
 def _record(ledger: Ledger, channel: str, *, stored: StoredBlob, commit: str,

@@ -22,7 +22,8 @@ def add_parser(sub: common.Subparsers) -> None:
                        description="Every release of the channel, oldest first: seq, time, "
                        "commit, the commit's author (from the verified bundle), publisher and "
                        "blob ID. The ledger's signatures and hash chain are verified; an "
-                       "edited or removed entry is an error naming its seq.")
+                       "edited or removed entry is an error naming its seq. Exit 1 when a "
+                       "release's bundle cannot be fetched or does not verify.")
     common.channel_arg(p)
     p.set_defaults(handler=run)
 
@@ -30,9 +31,10 @@ def add_parser(sub: common.Subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     backends = common.backends(args)
     releases = backends.ledger.history(common.pick_channel(args.channel, backends.ledger))
-    for line in output.history_table([_row(r, backends.blobs) for r in releases]):
+    rows = [_row(r, backends.blobs) for r in releases]
+    for line in output.history_table(rows):
         print(line)
-    return 0
+    return 1 if any(row.problem for row in rows) else 0
 
 
 def _row(release: Release, blobs: BlobStore) -> output.HistoryRow:

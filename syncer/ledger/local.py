@@ -335,7 +335,9 @@ class LocalLedger:
     def _read(self, channel: str) -> rules.ChannelState:
         with self._reading() as db:
             if db is None:
-                raise _unknown(channel)
+                raise LedgerError(f"no ledger at {self._path} (no channel is registered here): "
+                                  "run `syncer init`, or set $SYNCER_HOME to where the ledger is",
+                                  where=f"channel {channel}")
             return self._chain(db, channel).state
 
     def _chain(self, db: sqlite3.Connection, channel: str) -> _Chain:

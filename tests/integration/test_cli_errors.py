@@ -47,8 +47,8 @@ def test_a_blob_path_that_is_a_directory(pushed: Path, home: Path,
     blob = next((home / "blobs").iterdir())
     blob.unlink()
     blob.mkdir()
-    code, _, err = run(capsys, "history")
-    assert code == 0 and "cannot read it" in err  # history reports the bundle, then goes on
+    code, out, err = run(capsys, "history")
+    assert code == 1 and "cannot read it" in err and "? (cannot read it" in out  # a finding
     code, _, err = run(capsys, "show", "1")
     assert code == 2 and f"{blob}: cannot read it" in one_line(err)
 
@@ -73,3 +73,21 @@ def test_debug_keeps_exit_2(pushed: Path, home: Path) -> None:
     assert done.returncode == 2
     err = done.stderr.decode()
     assert "Traceback" in err and err.strip().splitlines()[-1].startswith("syncer: error: ")
+
+
+def test_history_exits_1_when_a_bundle_was_altered(pushed: Path, home: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 8, finding 10: history said nothing was wrong (exit 0)."""
+    blob = next((home / "blobs").iterdir())
+    blob.write_bytes(blob.read_bytes()[:-1] + b"!")
+    code, out, _ = run(capsys, "history")
+    assert code == 1 and "SHA-256 of the bytes is" in out
+
+
+def test_a_missing_home_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 8, finding 10: it said 'no such channel in the ledger'."""
+    monkeypatch.setenv("SYNCER_HOME", str(tmp_path / "nowhere"))
+    monkeypatch.chdir(tmp_path)
+    code, _, err = run(capsys, "history", "--channel", "shop-dev")
+    assert code == 2 and "no ledger at" in one_line(err) and "syncer init" in err

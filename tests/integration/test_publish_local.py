@@ -103,6 +103,7 @@ def test_unknown_publisher_refused_nothing_recorded(app_repo: Path, backends: Ba
     with pytest.raises(RuleViolationError, match="is not allowed to publish"):
         _publish(app_repo, (keys.generate(), blobs, ledger))
     assert ledger.history("shop-dev") == []
+    assert not (blobs.root.exists() and any(blobs.root.iterdir()))  # no blob left behind
 
 
 def test_plaintext_secret_refused_at_publish(app_repo: Path, backends: Backends) -> None:

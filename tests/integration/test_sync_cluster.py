@@ -8,6 +8,9 @@ its own tests replay transcripts recorded against a real one.
 from __future__ import annotations
 
 import logging
+import socket
+import threading
+import time
 from pathlib import Path
 
 import kubernetes
@@ -17,6 +20,8 @@ from helpers import commit_and_push, edit, run
 from syncer_standins.kubeapi import KubeApiServer
 
 from syncer.cli import main
+from syncer.cluster import connect
+from syncer.errors import ClusterError
 
 CRD = """\
 apiVersion: apiextensions.k8s.io/v1
@@ -124,6 +129,28 @@ def test_unreachable_cluster_one_line_nothing_pruned(
     code, _, err = run(capsys, "sync")
     assert code == 2 and len(err.strip().splitlines()) == 1
     assert err.startswith("syncer: error: ")
+
+
+def test_a_hung_api_server_is_asked_once(tmp_path: Path) -> None:
+    """Issue 8, finding 10: urllib3's own retries made a hung server cost 4 timeouts."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    accepted: list[socket.socket] = []
+    thread = threading.Thread(target=lambda: [accepted.append(listener.accept()[0])
+                                              for _ in range(4)], daemon=True)
+    thread.start()
+    kubeconfig = tmp_path / "hung"
+    kubeconfig.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "c",
+        "clusters": [{"name": "c", "cluster": {"server":
+                                                f"http://127.0.0.1:{listener.getsockname()[1]}"}}],
+        "contexts": [{"name": "c", "context": {"cluster": "c", "user": "u"}}],
+        "users": [{"name": "u", "user": {"token": "t"}}]}))
+    cluster = connect(kubeconfig=kubeconfig, timeout=0.5)
+    with pytest.raises(ClusterError, match="GET failed"):
+        cluster.discover()
+    time.sleep(0.5)  # a retry would have connected again by now
+    assert len(accepted) == 1
+    listener.close()
 
 
 def test_version_flag(capsys: pytest.CaptureFixture[str]) -> None:
