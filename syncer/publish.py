@@ -26,12 +26,15 @@ from syncer.errors import (
     ConfigError,
     GitError,
     PolicyError,
+    RenderError,
     RuleViolationError,
 )
 from syncer.gitsource import open_repo, read_commit
 from syncer.keys import Keypair
+from syncer.kinds import check_names, offline_scope
 from syncer.ledger import Ledger
 from syncer.model import Obj, Release
+from syncer.plan import place
 from syncer.policy import enforce
 from syncer.render import render_channel
 
@@ -139,11 +142,18 @@ def commit_config(repo: git.Repo, rev: str) -> tuple[str, RepoConfig]:
 
 def _check_release(objects: Sequence[Obj], *, channel: ChannelConfig, commit: str,
                    options: PublishOptions) -> None:
+    """Every check that needs no cluster: a release that could never sync is refused
+    here, before anything is stored."""
     where = f"channel {channel.name} at {commit[:12]}"
     if not objects and not options.allow_empty:
         raise PolicyError("the release renders no objects; a sync would prune everything "
                           "(pass --allow-empty to publish it anyway)", where=where)
     enforce(objects, where=where)
+    try:
+        placed = place(objects, scope=offline_scope(objects), namespace=channel.namespace)
+        check_names(placed)
+    except RenderError as e:
+        raise RenderError(e.message, where=f"{where}: {e.where}") from e
 
 
 def _check_publisher(ledger: Ledger, channel: str, key: Keypair) -> None:

@@ -24,10 +24,12 @@ from syncer import yamlsafe
 from syncer.config import ChannelConfig, RepoConfig, merge_values
 from syncer.errors import RenderError
 from syncer.model import Obj, ObjectRef
+from syncer.renderlimits import BoundedSandbox, Limits, OverLimit, capped, deadline
 
 __all__ = ["RenderContext", "load_values", "render", "render_channel"]
 
 _MANIFEST_SUFFIXES = (".yaml", ".yml")
+_LIMITS = Limits()
 
 
 @dataclass(frozen=True)
@@ -54,27 +56,29 @@ def load_values(files: Mapping[str, bytes], paths: Sequence[str]) -> dict[str, A
     return merged
 
 
-def render(files: Mapping[str, bytes], *, templates: str, context: RenderContext) -> list[Obj]:
-    """Every object the templates directory produces, in path then document order."""
+def render(files: Mapping[str, bytes], *, templates: str, context: RenderContext,
+           limits: Limits = _LIMITS) -> list[Obj]:
+    """Every object the templates directory produces, in path then document order; each
+    template within `limits` (renderlimits)."""
     root = templates.rstrip("/") + "/"
     sources = {p: files[p] for p in sorted(files) if p.startswith(root)}
     env = _environment(sources)
     objects: list[Obj] = []
     seen: dict[ObjectRef, str] = {}
     for path, data in sources.items():
-        for obj in _objects_of(path, data, env=env, context=context):
+        for obj in _objects_of(path, data, env=env, context=context, limits=limits):
             _check_unique(obj, path, seen)
             objects.append(obj)
     return objects
 
 
 def _objects_of(path: str, data: bytes, *, env: SandboxedEnvironment,
-                context: RenderContext) -> Iterator[Obj]:
+                context: RenderContext, limits: Limits) -> Iterator[Obj]:
     name = PurePosixPath(path).name
     if name.startswith("_"):
         return
     if name.endswith(".j2"):
-        text = _render_template(env, path, context)
+        text = _render_template(env, path, context, limits)
     elif name.endswith(_MANIFEST_SUFFIXES):
         text = _decode(data, path)
     else:
@@ -88,8 +92,8 @@ def _environment(sources: Mapping[str, bytes]) -> SandboxedEnvironment:
             return None
         return _decode(sources[name], name), name, lambda: True
 
-    env = SandboxedEnvironment(loader=jinja2.FunctionLoader(load), autoescape=False,
-                               undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    env = BoundedSandbox(loader=jinja2.FunctionLoader(load), autoescape=False,
+                         undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     env.filters["to_yaml"] = _to_yaml
     env.policies["json.dumps_function"] = _to_json
     return env
@@ -112,11 +116,16 @@ def _to_yaml(value: Any) -> str:
     return yaml.safe_dump(value, default_flow_style=False, sort_keys=False).rstrip("\n")
 
 
-def _render_template(env: SandboxedEnvironment, path: str, context: RenderContext) -> str:
+def _render_template(env: SandboxedEnvironment, path: str, context: RenderContext,
+                     limits: Limits) -> str:
     try:
         template = env.get_template(path)
-        return template.render(values=dict(context.values), channel=context.channel,
-                               namespace=context.namespace)
+        chunks = template.generate(values=dict(context.values), channel=context.channel,
+                                   namespace=context.namespace)
+        with deadline(limits.max_seconds):
+            return "".join(capped(chunks, limits.max_output))
+    except OverLimit as e:
+        raise RenderError(f"template stopped: {e}", where=path) from e
     except jinja2.TemplateSyntaxError as e:
         where = f"{e.filename or e.name or path}:{e.lineno}"
         raise RenderError(f"template syntax error: {e.message}", where=where) from e

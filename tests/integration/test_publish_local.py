@@ -148,6 +148,44 @@ def test_an_alias_bomb_is_refused_at_publish(app_repo: Path, backends: Backends,
     assert not (backends[1].root.exists() and any(backends[1].root.iterdir()))
 
 
+@pytest.mark.parametrize(("manifest", "words"), [
+    ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: Bad_Name}\n",
+     r"ConfigMap/shop-dev/Bad_Name: metadata.name 'Bad_Name' must be a DNS subdomain"),
+    ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a/b}\n", "cannot be a name"),
+    ("apiVersion: v1\nkind: Service\nmetadata: {name: 9lives}\nspec: {ports: [{port: 1}]}\n",
+     "must be a DNS label"),
+    ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok, namespace: Not_A_Namespace}\n",
+     "metadata.namespace 'Not_A_Namespace' is not a valid namespace name"),
+    ("apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\n"
+     "metadata: {name: reader, namespace: shop-dev}\n", "is cluster-scoped"),
+    ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: shop-config, namespace: shop-dev}\n",
+     "duplicate object once namespaces are set"),
+])
+def test_a_release_that_could_never_sync_is_refused_at_publish(
+        app_repo: Path, backends: Backends, manifest: str, words: str) -> None:
+    """Issue 8, finding 10: such releases were published, then every sync failed."""
+    (app_repo / "templates" / "extra.yaml").write_text(manifest)
+    git(app_repo, "add", "-A")
+    git(app_repo, "commit", "-qm", "Something the API server refuses")
+    with pytest.raises(RenderError, match=rf"^channel shop-dev at [0-9a-f]{{12}}: .*{words}"):
+        _publish(app_repo, backends)
+    assert backends[2].history("shop-dev") == []
+    assert not (backends[1].root.exists() and any(backends[1].root.iterdir()))
+
+
+def test_a_release_crd_decides_its_kinds_scope_at_publish(app_repo: Path,
+                                                          backends: Backends) -> None:
+    (app_repo / "templates" / "crd.yaml").write_text(
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
+        "metadata: {name: gizmos.example.com}\nspec: {group: example.com, scope: Cluster,\n"
+        "  names: {kind: Gizmo, plural: gizmos}, versions: []}\n---\n"
+        "apiVersion: example.com/v1\nkind: Gizmo\nmetadata: {name: g, namespace: shop-dev}\n")
+    git(app_repo, "add", "-A")
+    git(app_repo, "commit", "-qm", "A cluster-scoped kind given a namespace")
+    with pytest.raises(RenderError, match="Gizmo/shop-dev/g: is cluster-scoped"):
+        _publish(app_repo, backends)
+
+
 def test_empty_release_refused(app_repo: Path, backends: Backends) -> None:
     git(app_repo, "rm", "-rq", "templates")
     git(app_repo, "commit", "-qm", "Remove everything")

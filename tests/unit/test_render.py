@@ -9,6 +9,7 @@ import pytest
 from syncer.config import merge_values, parse_config
 from syncer.errors import RenderError
 from syncer.render import RenderContext, load_values, render, render_channel
+from syncer.renderlimits import Limits
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "shop"
 CTX = RenderContext("demo", "demo-ns", {"name": "web", "port": 80})
@@ -82,3 +83,34 @@ def test_values_merge_in_order_and_errors_name_the_file() -> None:
         load_values(files, ["values/c.yaml"])
     with pytest.raises(RenderError, match=r"^values/bad.yaml:2: invalid YAML"):
         load_values({"values/bad.yaml": b"a: 1\n b: [\n"}, ["values/bad.yaml"])
+
+
+BOUNDED = Limits(max_output=100_000, max_seconds=0.5)
+
+
+@pytest.mark.parametrize(("template", "words"), [
+    ("{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+     "rendering took longer than 0.5 s"),
+    ('{{ "x" * 100000000 }}', "repeating 1 items 100000000 times is too large"),
+    ("{{ [1, 2] * 10000000 }}", "repeating 2 items 10000000 times is too large"),
+    ("{{ 10 ** 10000000 }}", "is too large a number"),
+    ('{% for i in range(1000) %}{{ "y" * 1000 }}{% endfor %}',
+     "the output passed 100000 characters"),
+    ('{% include "templates/t.yaml.j2" %}', "recurses without end"),
+    ("{% macro m() %}{{ m() }}{% endmacro %}{{ m() }}", "recurses without end"),
+])
+def test_rendering_is_bounded(template: str, words: str) -> None:
+    """Issue 8, findings 8 and 10: a nested loop hung `git push`; recursion and huge
+    strings ended in tracebacks."""
+    files = {"templates/t.yaml.j2": template.encode()}
+    with pytest.raises(RenderError, match=rf"^templates/t\.yaml\.j2: .*{words}"):
+        render(files, templates="templates", context=RenderContext("c", "n"), limits=BOUNDED)
+
+
+def test_bounds_leave_ordinary_templates_alone() -> None:
+    files = {"templates/t.yaml.j2": (b'{% for i in range(3) %}---\napiVersion: v1\nkind: '
+                                     b'ConfigMap\nmetadata: {name: "c{{ i }}"}\ndata: {x: '
+                                     b'"{{ "ab" * 3 }}{{ 2 ** 10 }}"}\n{% endfor %}')}
+    objects = render(files, templates="templates", context=RenderContext("c", "n"),
+                     limits=BOUNDED)
+    assert [o["data"]["x"] for o in objects] == ["ababab1024"] * 3
