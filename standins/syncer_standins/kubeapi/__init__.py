@@ -34,6 +34,9 @@ Pods, no ReplicaSets, no traffic. It starts with the namespaces `default`, `kube
   DaemonSet status, resource quotas, APIService availability, finalizers, garbage
   collection).
 
+For tests of clients under stress, `server.faults` (`faults.Fault`) makes it answer chosen
+requests with a 5xx, 409 or 429, late, or not at all; that is not kube's behaviour.
+
 Simplifications, each a difference from a real cluster:
 
 * no authentication, TLS, admission webhooks or rate limits: every client is the cluster
@@ -79,11 +82,12 @@ import yaml
 from syncer_standins._http import BackgroundServer
 from syncer_standins.kubeapi import controllers
 from syncer_standins.kubeapi.catalog import BUILTIN_TYPES
+from syncer_standins.kubeapi.faults import Fault, Faults
 from syncer_standins.kubeapi.handler import ApiHTTPServer
 from syncer_standins.kubeapi.state import ApiState
 from syncer_standins.kubeapi.writes import Target, WriteRequest, create
 
-__all__ = ["SEED_NAMESPACES", "KubeApiServer"]
+__all__ = ["SEED_NAMESPACES", "Fault", "Faults", "KubeApiServer"]
 
 
 SEED_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
@@ -111,6 +115,11 @@ class KubeApiServer(BackgroundServer):
         self.state.store.start_history()
 
     name = "kube-apiserver stand-in"
+
+    @property
+    def faults(self) -> Faults:
+        """Misbehaviour on demand (`faults.Fault`): not kube's, a test's."""
+        return self.state.faults
 
     def _before_stop(self) -> None:
         self.state.store.stop()  # ends every watch

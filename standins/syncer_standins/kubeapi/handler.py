@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
+import time
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -76,7 +78,10 @@ class Handler(TrackedHandler):
         with notices.collecting() as warnings:
             self._warnings = warnings
             try:
-                reply = serve(self.server.state, self._request())
+                request = self._request()
+                if self._faulted(request):
+                    return
+                reply = serve(self.server.state, request)
             except PageNotFound:
                 self._send(404, b"404 page not found\n", content_type=_TEXT)
             except ServiceUnavailable:
@@ -93,6 +98,22 @@ class Handler(TrackedHandler):
                     self._stream(reply)
                 else:
                     self._reply(reply)
+
+    def _faulted(self, request: Request) -> bool:
+        """Answer as an armed `Fault` says, if one matches; True if it did."""
+        fault = self.server.state.faults.take(request.method, request.path, request.query)
+        if fault is None:
+            return False
+        if fault.delay:
+            time.sleep(fault.delay)
+        if fault.cut:
+            self.close_connection = True
+            self.connection.shutdown(socket.SHUT_RDWR)
+            return True
+        body = status_body(fault.status, fault.message, reason=fault.reason)
+        headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
+        self._send(fault.status, _dump(body), content_type="application/json", headers=headers)
+        return True
 
     def _reply(self, reply: Reply) -> None:
         if reply.content_type.startswith("text/plain"):

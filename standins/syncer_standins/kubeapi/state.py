@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from syncer_standins.kubeapi.catalog import ResourceType
 from syncer_standins.kubeapi.clock import Clock
+from syncer_standins.kubeapi.faults import Faults
 from syncer_standins.kubeapi.objects import Obj
 from syncer_standins.kubeapi.registry import Registry
 from syncer_standins.kubeapi.store import Store
@@ -41,6 +42,7 @@ class ApiState:
     initialising: dict[tuple[str, str], int] = field(default_factory=dict)
     deployments_ready: bool = True
     address: str = "127.0.0.1:0"
+    faults: Faults = field(default_factory=Faults)
 
     def __post_init__(self) -> None:
         self.registry = Registry(self.store)
