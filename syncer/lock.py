@@ -29,7 +29,7 @@ from typing import Self
 
 from syncer import inventory as inv
 from syncer.cluster import Cluster, Discovery, Resource
-from syncer.errors import ConflictError, LockedError
+from syncer.errors import ClusterError, ConflictError, LockedError
 from syncer.model import Obj
 
 __all__ = ["ChannelLock", "holder_identity"]
@@ -65,10 +65,18 @@ class ChannelLock:
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        found = self.cluster.get(self.resource, namespace=self.namespace, name=self.name)
-        if found is not None and (found.get("spec") or {}).get("holderIdentity") == self.holder:
-            self.cluster.delete(self.resource, namespace=self.namespace, name=self.name)
-            log.info("channel lock released", extra={"lease": self.name})
+        """Release the Lease if it is still ours. A failure to release is logged, never
+        raised: it must not hide the sync's own error (a dead API server fails both), and
+        an unreleased Lease runs out by itself."""
+        try:
+            found = self.cluster.get(self.resource, namespace=self.namespace, name=self.name)
+            if found is not None and (found.get("spec") or {}).get("holderIdentity") == \
+                    self.holder:
+                self.cluster.delete(self.resource, namespace=self.namespace, name=self.name)
+                log.info("channel lock released", extra={"lease": self.name})
+        except ClusterError as e:
+            log.info("channel lock not released; it runs out by itself",
+                     extra={"lease": self.name, "error": str(e)})
 
     def renew(self) -> None:
         """Push the Lease's end further, when a third of its duration has passed;

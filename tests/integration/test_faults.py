@@ -54,7 +54,8 @@ def one_line(err: str) -> str:
     (Fault(method="PATCH", path=WRITE, dry_run=False, status=429, reason="TooManyRequests",
            retry_after=1, times=9), "injected fault (HTTP 429)"),
     (Fault(method="PATCH", path=WRITE, dry_run=False, cut=True, times=9), "PATCH failed"),
-], ids=["500", "409", "429", "cut"])
+    (Fault(method="PATCH", path=WRITE, dry_run=False, dies=True), "PATCH failed"),
+], ids=["500", "409", "429", "cut", "dies"])
 def test_a_write_refused_mid_apply(pushed: Path, home: Path, api: KubeApiServer,
                                    core: kubernetes.client.CoreV1Api, fault: Fault,
                                    words: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -64,10 +65,13 @@ def test_a_write_refused_mid_apply(pushed: Path, home: Path, api: KubeApiServer,
     code, _, err = run(capsys, "sync")
     line = one_line(err)
     assert code == 2 and line.startswith("syncer: error: ConfigMap/shop-dev/shop-config: ")
-    assert words in line  # the object that failed, not the inventory write
+    assert words in line  # the object that failed, not the inventory write or the lock
+    api.faults.clear()
     assert core.read_namespaced_config_map("shop-config", "shop-dev").data["LOG_LEVEL"] == \
         "info"  # nothing lost: the old value stands
-    api.faults.clear()
+    if fault.dies:  # the dead server kept the lock; a new syncer process would take it at
+        leases = kubernetes.client.CoordinationV1Api(core.api_client)  # once (its holder,
+        leases.delete_namespaced_lease("syncer-lock-shop-dev", "syncer-system")  # gone)
     code, _, err = run(capsys, "sync")
     assert code == 0, err
     assert core.read_namespaced_config_map("zz-extra", "shop-dev").data == {"a": "1"}

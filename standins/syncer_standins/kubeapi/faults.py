@@ -2,7 +2,8 @@
 
 `KubeApiServer.faults.add(Fault(...))` makes the server answer matching requests badly: a
 Status with the given code (500, 409, 429 with `Retry-After`, 503...), after a delay (a
-client timeout), or not at all (the connection is cut, as when the server dies). A fault
+client timeout), or not at all (the connection is cut; with `dies`, every request from
+then on is cut, as when the server dies). A fault
 lets `skip` matching requests through first, then acts `times` times. Faults are not
 kube behaviour: they stand for a server that is overloaded, restarting or broken.
 """
@@ -32,6 +33,7 @@ class Fault:
     times: int = 1
     delay: float = 0.0  # seconds before answering
     cut: bool = False  # close the connection without an answer
+    dies: bool = False  # cut this and every later request, until `Faults.clear`
     seen: int = field(default=0, init=False)
 
     def matches(self, method: str, path: str, dry_run: bool) -> bool:
@@ -45,6 +47,7 @@ class Faults:
     def __init__(self) -> None:
         self._armed: list[Fault] = []
         self._lock = threading.Lock()
+        self._dead: Fault | None = None
 
     def add(self, fault: Fault) -> Fault:
         with self._lock:
@@ -52,17 +55,22 @@ class Faults:
         return fault
 
     def clear(self) -> None:
+        """Disarm every fault; a server that died answers again."""
         with self._lock:
             self._armed.clear()
+            self._dead = None
 
     def take(self, method: str, path: str, query: Mapping[str, str]) -> Fault | None:
         """The fault that acts on this request, if any (counting it)."""
         dry_run = query.get("dryRun") == "All"
         with self._lock:
+            if self._dead is not None:
+                return self._dead
             for fault in self._armed:
                 if not fault.matches(method, path, dry_run):
                     continue
                 fault.seen += 1
                 if fault.skip < fault.seen <= fault.skip + fault.times:
-                    return fault
+                    self._dead = Fault(cut=True) if fault.dies else None
+                    return self._dead or fault
         return None
