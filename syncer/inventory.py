@@ -17,7 +17,7 @@ from syncer.errors import ClusterError
 from syncer.model import LABEL_MANAGED_BY, MANAGED_BY, Obj, ObjectRef
 
 __all__ = ["DEFAULT_NAMESPACE", "Entry", "Inventory", "configmap_name", "from_configmap",
-           "to_configmap"]
+           "lease_name", "to_configmap"]
 
 DEFAULT_NAMESPACE = "syncer-system"
 LABEL_INVENTORY = "syncer.io/inventory-of"
@@ -66,11 +66,20 @@ class Inventory:
 
 def configmap_name(channel: str) -> str:
     """A ConfigMap name for any channel name (label values allow '_', '.' and capitals)."""
+    return _object_name("syncer-inventory", channel)
+
+
+def lease_name(channel: str) -> str:
+    """The name of the channel's lock (`syncer.lock`), made as the inventory's."""
+    return _object_name("syncer-lock", channel)
+
+
+def _object_name(prefix: str, channel: str) -> str:
     plain = channel.lower().replace("_", "-").replace(".", "-").strip("-")
     if plain == channel and _DNS_LABEL.match(plain):
-        return f"syncer-inventory-{plain}"
+        return f"{prefix}-{plain}"
     digest = hashlib.sha256(channel.encode()).hexdigest()[:8]
-    return f"syncer-inventory-{plain[:30]}-{digest}"
+    return f"{prefix}-{plain[:30]}-{digest}"
 
 
 def to_configmap(inventory: Inventory, *, namespace: str = DEFAULT_NAMESPACE) -> Obj:

@@ -15,7 +15,7 @@ from typing import Final
 from syncer.errors import RenderError
 from syncer.model import Obj, ObjectRef
 
-__all__ = ["CLUSTER_SCOPED", "check_names", "offline_scope"]
+__all__ = ["CLUSTER_SCOPED", "check_names", "crd_scopes", "defined_kind", "offline_scope"]
 
 CLUSTER_SCOPED: Final = frozenset({
     ("", "Namespace"), ("", "Node"), ("", "PersistentVolume"), ("", "ComponentStatus"),
@@ -60,9 +60,7 @@ _SUBDOMAIN_NAMED: Final = frozenset({
 def offline_scope(objects: Iterable[Obj]) -> Callable[[str, str], bool | None]:
     """Whether (group, kind) is namespaced: built-in kinds by the table, the release's own
     CRDs by their `scope`, any other kind taken as namespaced (a CRD installed apart)."""
-    own: dict[tuple[str, str], bool] = {
-        _defined(o): (o.get("spec") or {}).get("scope") != "Cluster"
-        for o in objects if _is_crd(o)}
+    own = crd_scopes(objects)
 
     def scope(group: str, kind: str) -> bool | None:
         if (group, kind) in own:
@@ -102,10 +100,13 @@ def _namespace_problem(namespace: str) -> str:
     return ""
 
 
-def _is_crd(obj: Obj) -> bool:
-    return (ObjectRef.of(obj).group, obj.get("kind")) == _CRD
+def crd_scopes(objects: Iterable[Obj]) -> dict[tuple[str, str], bool]:
+    """(group, kind) → namespaced, for each kind a CRD among `objects` defines."""
+    return {defined_kind(o): (o.get("spec") or {}).get("scope") != "Cluster"
+            for o in objects if (ObjectRef.of(o).group, o.get("kind")) == _CRD}
 
 
-def _defined(crd: Obj) -> tuple[str, str]:
+def defined_kind(crd: Obj) -> tuple[str, str]:
+    """The (group, kind) a CRD defines."""
     spec = crd.get("spec") or {}
     return str(spec.get("group")), str((spec.get("names") or {}).get("kind"))

@@ -19,6 +19,7 @@ from typing import Final
 from syncer import plan
 from syncer.cluster import Cluster, Discovery, Resource
 from syncer.errors import ClusterError
+from syncer.kinds import defined_kind
 from syncer.model import LABEL_CHANNEL, Obj, ObjectRef
 
 __all__ = ["held", "read"]
@@ -80,8 +81,7 @@ def _in_namespace(cluster: Cluster, discovery: Discovery, namespace: str, channe
 
 
 def _of_crd(cluster: Cluster, discovery: Discovery, crd: Obj, channel: str) -> list[str]:
-    spec = crd.get("spec") or {}
-    resource = discovery.find(str(spec.get("group")), str((spec.get("names") or {}).get("kind")))
+    resource = discovery.find(*defined_kind(crd))
     if resource is None:
         return []  # not served: no custom resource of it can exist
     return _foreign(cluster, resource, "", channel, skip=lambda ref: False)

@@ -51,7 +51,7 @@ class ChannelLock:
                  clock: Callable[[], float] = time.time) -> None:
         self.cluster, self.clock = cluster, clock
         self.resource: Resource = discovery.require(_GROUP, "Lease")
-        self.name = inv.configmap_name(channel).replace("syncer-inventory-", "syncer-lock-", 1)
+        self.name = inv.lease_name(channel)
         self.namespace, self.duration_s = namespace, duration_s
         self.holder = holder or holder_identity()
         self.lease: Obj | None = None

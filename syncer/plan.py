@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 
 from syncer.diff import drift
 from syncer.errors import RenderError, UnsafePruneError
+from syncer.kinds import defined_kind
 from syncer.model import (
     ANNOTATION_ADOPT,
     ANNOTATION_APPLY,
@@ -247,8 +248,7 @@ class _PruneGuard:
         if not self.rules.crds:
             return ("a CRD is pruned (with every custom resource of its kind) only when the "
                     "channel sets prune_crds: true")
-        spec = live.get("spec") or {}
-        if (str(spec.get("group")), str((spec.get("names") or {}).get("kind"))) in self.kinds:
+        if defined_kind(live) in self.kinds:
             return "the release still has objects of its kind"
         return self._holding(ref, "custom resources of its kind exist that this channel does "
                                   "not manage")

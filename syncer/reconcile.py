@@ -25,6 +25,7 @@ from syncer.cluster import Cluster, Discovery
 from syncer.config import CONFIG_FILE, ChannelConfig, parse_config
 from syncer.diff import unified
 from syncer.errors import BundleError, ClusterError, LockedError, NotFoundError, OwnershipError
+from syncer.kinds import crd_scopes
 from syncer.lock import ChannelLock
 from syncer.model import Action, Change, ChangeSet, Obj, ObjectRef, Release
 from syncer.policy import enforce
@@ -33,8 +34,6 @@ from syncer.render import render_channel
 __all__ = ["Loaded", "ObjectDiff", "Observed", "Reconciler", "SyncOptions", "SyncResult", "load"]
 
 log = logging.getLogger(__name__)
-_CRD = ("apiextensions.k8s.io", "CustomResourceDefinition")
-_NAMESPACE = ("", "Namespace")
 
 
 @dataclass(frozen=True)
@@ -197,12 +196,12 @@ class Reconciler:
                       applied: list[Change], tick: Callable[[], None]) -> Discovery:
         """Namespaces and CRDs, wait for the CRDs, then the rest; the discovery after."""
         todo = changes.of(Action.CREATE, Action.UPDATE)
-        first = [c for c in todo if (c.ref.group, c.ref.kind) in (_NAMESPACE, _CRD)]
+        first = [c for c in todo if (c.ref.group, c.ref.kind) in (plan.NAMESPACE, plan.CRD)]
         for change in first:
             tick()
             self._apply_one(change, discovery, applied)
-        if any((c.ref.group, c.ref.kind) == _CRD for c in first):
-            self._wait_established([c.ref for c in first if (c.ref.group, c.ref.kind) == _CRD],
+        if any((c.ref.group, c.ref.kind) == plan.CRD for c in first):
+            self._wait_established([c.ref for c in first if (c.ref.group, c.ref.kind) == plan.CRD],
                                    discovery)
             discovery = self.cluster.discover()
         for change in todo:
@@ -281,12 +280,7 @@ class Reconciler:
 
 def _scope(discovery: Discovery, objects: Iterable[Obj]) -> plan.Scope:
     """Scope from discovery, and from the CRDs in the release for kinds not served yet."""
-    pending: dict[tuple[str, str], bool] = {}
-    for obj in objects:
-        if (ObjectRef.of(obj).group, obj.get("kind")) == _CRD:
-            spec = obj.get("spec") or {}
-            kind = (spec.get("names") or {}).get("kind")
-            pending[(str(spec.get("group")), str(kind))] = spec.get("scope") != "Cluster"
+    pending = crd_scopes(objects)
 
     def scope(group: str, kind: str) -> bool | None:
         found = discovery.find(group, kind)
@@ -307,7 +301,7 @@ def _refuse_blocked(changes: ChangeSet) -> None:
 def _new_namespaces(changes: ChangeSet) -> frozenset[str]:
     """The Namespaces this change set creates."""
     return frozenset(c.ref.name for c in changes.of(Action.CREATE)
-                     if (c.ref.group, c.ref.kind) == _NAMESPACE)
+                     if (c.ref.group, c.ref.kind) == plan.NAMESPACE)
 
 
 def _established(crd: Obj | None) -> bool:

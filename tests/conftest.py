@@ -10,10 +10,8 @@ from pathlib import Path
 
 import kubernetes
 import pytest
-from helpers import git
+from helpers import git, push_with_hook
 from syncer_standins.kubeapi import KubeApiServer
-
-from syncer.cli import main
 
 ROOT = Path(__file__).parents[1]
 EXAMPLE = ROOT / "examples" / "shop"
@@ -67,11 +65,6 @@ def pushed(app_repo: Path, home: Path, tmp_path: Path, monkeypatch: pytest.Monke
     """The example app with syncer initialised, the hook installed and main pushed once."""
     monkeypatch.chdir(app_repo)
     monkeypatch.setenv("SYNCER_CHANNEL", "shop-dev")
-    remote = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
-    git(app_repo, "remote", "add", "origin", str(remote))
-    assert main(["init"]) == 0
-    assert main(["hooks", "install"]) == 0
-    git(app_repo, "push", "-q", "origin", "main", env={"SYNCER_HOME": str(home)})
+    push_with_hook(app_repo, home, tmp_path)
     capsys.readouterr()
     return app_repo

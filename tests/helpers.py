@@ -1,4 +1,5 @@
-"""Helpers shared by the tests: git with fixed identities, the CLI run in-process."""
+"""Helpers shared by the tests: git with fixed identities, the CLI run in-process, the
+pre-push hook installed and pushed, the Widget CRD of tests/testdata."""
 
 from __future__ import annotations
 
@@ -47,3 +48,27 @@ def edit(path: Path, old: str, new: str) -> None:
     text = path.read_text()
     assert old in text, f"{old!r} not in {path}"
     path.write_text(text.replace(old, new))
+
+
+def push_with_hook(repo: Path, home: Path, tmp_path: Path) -> None:
+    """`syncer init` and `syncer hooks install` in `repo` (the working directory), a bare
+    remote, then `git push` of main: the hook publishes release 1."""
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
+    git(repo, "remote", "add", "origin", str(remote))
+    assert main(["init"]) == 0
+    assert main(["hooks", "install"]) == 0
+    git(repo, "push", "-q", "origin", "main", env={"SYNCER_HOME": str(home)})
+
+
+def widget_crd(group: str = "example.com") -> str:
+    """The CRD of kind Widget (spec.size an integer) in `group`."""
+    text = (Path(__file__).parent / "testdata" / "crd-widgets.yaml").read_text()
+    return text.replace("example.com", group)
+
+
+def one_line(stderr: str) -> str:
+    """The one `syncer: error: …` line a failing command prints; fails on anything else."""
+    lines = stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("syncer: error: "), stderr
+    return lines[0]

@@ -27,9 +27,7 @@ import kubernetes
 import pytest
 import urllib3
 from cluster_helpers import CHANNEL, ENV_VAR, GROUP_DOMAIN, ApiException, Kube, Names, Shop
-from helpers import edit, git
-
-from syncer.cli import main
+from helpers import edit, git, push_with_hook
 
 RUN_ID = secrets.token_hex(3)
 RUN = Names(prefix=f"syncer-t-{RUN_ID}", group=f"{RUN_ID}.{GROUP_DOMAIN}")
@@ -102,11 +100,6 @@ def shop(app_repo: Path, home: Path, names: Names, kubeconfig: Path, tmp_path: P
     git(app_repo, "commit", "-qam", "Namespaces of this test run")
     monkeypatch.chdir(app_repo)
     monkeypatch.setenv("SYNCER_CHANNEL", CHANNEL)
-    remote = tmp_path / "remote.git"
-    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(remote))
-    git(app_repo, "remote", "add", "origin", str(remote))
-    assert main(["init"]) == 0
-    assert main(["hooks", "install"]) == 0
-    git(app_repo, "push", "-q", "origin", "main", env={"SYNCER_HOME": str(home)})
+    push_with_hook(app_repo, home, tmp_path)
     capsys.readouterr()
     return Shop(app_repo, home, names, capsys)

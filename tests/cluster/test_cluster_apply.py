@@ -7,39 +7,16 @@ from __future__ import annotations
 import pytest
 import yaml
 from cluster_helpers import Kube, Names, Shop, absent, diff_fixture_objects, kinds_of
+from helpers import widget_crd
 
 pytestmark = pytest.mark.cluster
-
-
-def crd(group: str) -> str:
-    return f"""\
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {{name: widgets.{group}}}
-spec:
-  group: {group}
-  scope: Namespaced
-  names: {{plural: widgets, singular: widget, kind: Widget, listKind: WidgetList}}
-  versions:
-    - name: v1
-      served: true
-      storage: true
-      schema:
-        openAPIV3Schema:
-          type: object
-          properties:
-            spec:
-              type: object
-              properties:
-                size: {{type: integer}}
-"""
 
 
 def test_crd_and_its_custom_resource_in_one_release(shop: Shop, kube: Kube,
                                                     names: Names) -> None:
     ns = shop.namespace
     shop.synced()
-    shop.write("templates/crd.yaml", crd(names.group))
+    shop.write("templates/crd.yaml", widget_crd(names.group))
     shop.write("templates/widget.yaml", f"apiVersion: {names.group}/v1\nkind: Widget\n"
                "metadata: {name: w1}\nspec: {size: 3}\n")
     shop.push("Widgets")

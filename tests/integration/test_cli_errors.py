@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from helpers import git, run
+from helpers import git, one_line, run
 
 Done = subprocess.CompletedProcess[bytes]
 
@@ -17,12 +17,6 @@ Done = subprocess.CompletedProcess[bytes]
 def syncer(*args: str | bytes, cwd: Path, env: dict[str, str]) -> Done:
     return subprocess.run([sys.executable, "-m", "syncer", *args], cwd=cwd, capture_output=True,
                           env={**os.environ, **env}, check=False)
-
-
-def one_line(stderr: str) -> str:
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("syncer: error: "), stderr
-    return lines[0]
 
 
 def test_a_template_that_includes_itself(app_repo: Path, home: Path,

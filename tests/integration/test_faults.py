@@ -20,7 +20,7 @@ from pathlib import Path
 
 import kubernetes
 import pytest
-from helpers import commit_and_push, edit, git, run
+from helpers import commit_and_push, edit, git, one_line, run
 from syncer_standins.kubeapi import Fault, KubeApiServer
 
 from syncer.blobstore.local import LocalBlobStore
@@ -38,12 +38,6 @@ def changed_release(pushed: Path, home: Path) -> None:
     (pushed / "templates" / "zz-extra.yaml").write_text(
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: zz-extra}\ndata: {a: '1'}\n")
     commit_and_push(pushed, home, "Debug logs and an extra ConfigMap")
-
-
-def one_line(err: str) -> str:
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("syncer: error: "), err
-    return lines[0]
 
 
 @pytest.mark.parametrize(("fault", "words"), [

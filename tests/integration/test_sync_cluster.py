@@ -16,34 +16,14 @@ from pathlib import Path
 import kubernetes
 import pytest
 import yaml
-from helpers import commit_and_push, edit, run
+from helpers import commit_and_push, edit, run, widget_crd
 from syncer_standins.kubeapi import KubeApiServer
 
 from syncer.cli import main
 from syncer.cluster import connect
 from syncer.errors import ClusterError
 
-CRD = """\
-apiVersion: apiextensions.k8s.io/v1
-kind: CustomResourceDefinition
-metadata: {name: widgets.example.com}
-spec:
-  group: example.com
-  scope: Namespaced
-  names: {plural: widgets, singular: widget, kind: Widget, listKind: WidgetList}
-  versions:
-    - name: v1
-      served: true
-      storage: true
-      schema:
-        openAPIV3Schema:
-          type: object
-          properties:
-            spec:
-              type: object
-              properties:
-                size: {type: integer}
-"""
+CRD = widget_crd()
 WIDGET = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w1}\nspec: {size: 3}\n"
 
 
