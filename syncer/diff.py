@@ -22,15 +22,14 @@ from __future__ import annotations
 import base64
 import difflib
 import json
-import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import yaml
 from deepdiff import DeepDiff
 
+from syncer import quantities
 from syncer.model import FIELD_MANAGER, Obj, ObjectRef
 from syncer.normalize import is_secret, mask_secrets, normalize
 
@@ -64,13 +63,6 @@ SET_LISTS = frozenset({"finalizers"})
 """Lists of scalars with set semantics: values added live by others are not drift."""
 
 _KEY_DEFAULTS: Mapping[str, object] = {"protocol": "TCP"}
-_QUANTITY_MAPS = frozenset({"limits", "requests", "hard", "overhead"})
-_QUANTITY = re.compile(r"([+-]?(?:\d+\.?\d*|\.\d+))(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?\d+)?")
-_SUFFIX = {
-    **{s: Decimal(1024) ** (i + 1) for i, s in enumerate(("Ki", "Mi", "Gi", "Ti", "Pi", "Ei"))},
-    **{s: Decimal(10) ** e for s, e in (("n", -9), ("u", -6), ("m", -3), ("k", 3), ("M", 6))},
-    **{s: Decimal(10) ** e for s, e in (("G", 9), ("T", 12), ("P", 15), ("E", 18))},
-}
 _IDENTITY_FIELDS = ("apiVersion", "kind")
 
 
@@ -84,10 +76,11 @@ def drift(desired: Obj, live: Obj, *, manager: str = FIELD_MANAGER) -> tuple[str
     caller's) and LIST items do not carry them.
     """
     want, have = _comparable(normalize(desired)), _comparable(live)
+    node = quantities.root(*_group_kind(desired))
     found: list[str] = []
     for key, value in want.items():
         if key not in _IDENTITY_FIELDS:
-            _walk(value, have.get(key), _At(f".{key}", key, ""), found)
+            _walk(value, have.get(key), _At(f".{key}", key, quantities.child(node, key)), found)
     for fields in _owned_fieldsets(live, manager):
         _walk_owned(fields, _ownership_view(desired), "", found)
     return tuple(sorted(set(found)))
@@ -95,17 +88,18 @@ def drift(desired: Obj, live: Obj, *, manager: str = FIELD_MANAGER) -> tuple[str
 
 @dataclass(frozen=True)
 class _At:
-    """Where a value sits: its printed path, its field name and its parent's field name."""
+    """Where a value sits: its printed path, its field name, and its type where the kind's
+    schema leads to a quantity (`quantities`), else None."""
 
     path: str
     field: str
-    parent: str
+    node: str | None = None
 
     def key(self, name: str) -> _At:
-        return _At(f"{self.path}.{name}", name, self.field)
+        return _At(f"{self.path}.{name}", name, quantities.child(self.node, name))
 
     def item(self, label: str) -> _At:
-        return _At(f"{self.path}[{label}]", self.field, self.parent)
+        return _At(f"{self.path}[{label}]", self.field, quantities.item(self.node))
 
 
 def _walk(desired: Any, live: Any, at: _At, found: list[str]) -> None:
@@ -116,7 +110,7 @@ def _walk(desired: Any, live: Any, at: _At, found: list[str]) -> None:
         _walk_map(desired, live, at, found)
     elif isinstance(desired, list):
         _walk_list(desired, live, at, found)
-    elif not _same_scalar(desired, live, quantity=at.parent in _QUANTITY_MAPS):
+    elif not _same_scalar(desired, live, quantity=at.node == quantities.QUANTITY):
         found.append(at.path)
 
 
@@ -199,30 +193,19 @@ def _all_scalars(items: list[Any]) -> bool:
 
 
 def _same_scalar(want: object, have: object, *, quantity: bool) -> bool:
+    if quantity and want != have:
+        return quantities.same(want, have)
     if isinstance(want, bool) or isinstance(have, bool):
         return want is have
     if isinstance(want, int | float) and isinstance(have, int | float):
         return want == have
-    if quantity and want != have:
-        parsed = _quantity(want), _quantity(have)
-        return parsed[0] is not None and parsed[0] == parsed[1]
     return type(want) is type(have) and want == have
 
 
-def _quantity(value: object) -> Decimal | None:
-    """A resource quantity as a number (`500m` = `0.5`, `1Gi` = 1073741824); None if not one."""
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        return None
-    match = _QUANTITY.fullmatch(str(value))
-    if match is None:
-        return None
-    number, suffix = match.groups()
-    try:
-        if suffix and suffix not in _SUFFIX:  # a decimal exponent, e.g. 1e3
-            return Decimal(number + suffix)
-        return Decimal(number) * _SUFFIX.get(suffix or "", Decimal(1))
-    except InvalidOperation:
-        return None
+def _group_kind(obj: Obj) -> tuple[str, str]:
+    api_version, kind = obj.get("apiVersion"), obj.get("kind")
+    group = api_version.rpartition("/")[0] if isinstance(api_version, str) else ""
+    return group, kind if isinstance(kind, str) else ""
 
 
 def _comparable(obj: Obj) -> Obj:

@@ -74,6 +74,8 @@ def test_diff_clean_after_sync_for_every_kind(shop: Shop, kube: Kube, names: Nam
     out = shop.synced()
     assert f"{len(release)} created, 0 updated, 0 pruned" in out, out
     shop.assert_no_diff()
+    out = shop.synced()  # the plan, not only the server's dry run, sees no change
+    assert f"0 created, 0 updated, 0 pruned, {len(release)} unchanged" in out, out
     for objects in fixtures.values():
         namespace = objects[0]["metadata"]["name"]
         assert kube.core.read_namespace(namespace).status.phase == "Active"

@@ -122,12 +122,82 @@ def test_identity_fields_are_not_compared() -> None:
     assert drift({"apiVersion": "v1", "kind": "ConfigMap"}, {}) == ()
 
 
-def test_quantities_compare_by_value_only_under_resource_maps() -> None:
-    res = {"limits": {"cpu": "1", "memory": "1Gi"}, "requests": {"cpu": "100m"}}
-    want = {"limits": {"cpu": 1, "memory": "1024Mi"}, "requests": {"cpu": 0.1}}
-    assert drift({"spec": {"resources": want}}, {"spec": {"resources": res}}) == ()
-    assert drift({"data": {"cpu": 1}}, {"data": {"cpu": "1"}}) == (".data.cpu",)
-    assert drift({"spec": {"hard": {"pods": "1e3"}}}, {"spec": {"hard": {"pods": "1k"}}}) == ()
+QUANTITY_CASES = [
+    # (apiVersion, kind, desired fragment, the server's canonical form)
+    ("apps/v1", "Deployment",
+     {"spec": {"template": {"spec": {
+         "containers": [{"name": "web", "resources": {"limits": {"cpu": 1, "memory": "1024Mi"},
+                                                      "requests": {"cpu": 0.1}}}],
+         "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "1024Mi"}}]}}}},
+     {"spec": {"template": {"spec": {
+         "containers": [{"name": "web", "resources": {"limits": {"cpu": "1", "memory": "1Gi"},
+                                                      "requests": {"cpu": "100m"}}}],
+         "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "1Gi"}}]}}}}),
+    ("v1", "LimitRange",
+     {"spec": {"limits": [{"type": "Container", "default": {"cpu": 0.5, "memory": "1024Mi"},
+                           "defaultRequest": {"memory": "512Mi"},
+                           "maxLimitRequestRatio": {"cpu": 2}}]}},
+     {"spec": {"limits": [{"type": "Container", "default": {"cpu": "500m", "memory": "1Gi"},
+                           "defaultRequest": {"memory": "512Mi"},
+                           "maxLimitRequestRatio": {"cpu": "2"}}]}}),
+    ("v1", "ResourceQuota", {"spec": {"hard": {"pods": "1e3", "requests.storage": "2000M"}}},
+     {"spec": {"hard": {"pods": "1k", "requests.storage": "2G"}}}),
+    ("apps/v1", "StatefulSet",
+     {"spec": {"volumeClaimTemplates": [{"spec": {"resources": {"requests": {
+         "storage": "1048576Ki"}}}}]}},
+     {"spec": {"volumeClaimTemplates": [{"spec": {"resources": {"requests": {
+         "storage": "1Gi"}}}}]}}),
+    ("batch/v1", "CronJob",
+     {"spec": {"jobTemplate": {"spec": {"template": {"spec": {"containers": [
+         {"name": "c", "env": [{"name": "MEM", "valueFrom": {"resourceFieldRef": {
+             "resource": "limits.memory", "divisor": "1048576"}}}]}]}}}}}},
+     {"spec": {"jobTemplate": {"spec": {"template": {"spec": {"containers": [
+         {"name": "c", "env": [{"name": "MEM", "valueFrom": {"resourceFieldRef": {
+             "resource": "limits.memory", "divisor": "1Mi"}}}]}]}}}}}}),
+    ("autoscaling/v2", "HorizontalPodAutoscaler",
+     {"spec": {"metrics": [{"type": "Pods", "pods": {"target": {"averageValue": 0.5}}}],
+               "behavior": {"scaleUp": {"tolerance": "0.05"}}}},
+     {"spec": {"metrics": [{"type": "Pods", "pods": {"target": {"averageValue": "500m"}}}],
+               "behavior": {"scaleUp": {"tolerance": "50m"}}}}),
+    ("v1", "PersistentVolume", {"spec": {"capacity": {"storage": "1.5Gi"}}},
+     {"spec": {"capacity": {"storage": "1536Mi"}}}),
+    ("node.k8s.io/v1", "RuntimeClass", {"overhead": {"podFixed": {"cpu": 0.25}}},
+     {"overhead": {"podFixed": {"cpu": "250m"}}}),
+    ("v1", "Pod", {"spec": {"overhead": {"memory": "1.5n"}}},
+     {"spec": {"overhead": {"memory": "2n"}}}),
+]
+
+
+@pytest.mark.parametrize(("api_version", "kind", "desired", "live"), QUANTITY_CASES,
+                         ids=[c[1] for c in QUANTITY_CASES])
+def test_quantities_compare_by_value_where_the_schema_says_quantity(
+        api_version: str, kind: str, desired: dict[str, Any], live: dict[str, Any]) -> None:
+    head = {"apiVersion": api_version, "kind": kind}
+    assert drift({**head, **desired}, {**head, **live}) == ()
+
+
+def test_a_changed_quantity_is_drift() -> None:
+    head = {"apiVersion": "v1", "kind": "LimitRange"}
+    desired = {**head, "spec": {"limits": [{"type": "Container", "default": {"cpu": 0.5}}]}}
+    live = {**head, "spec": {"limits": [{"type": "Container", "default": {"cpu": "501m"}}]}}
+    assert drift(desired, live) == (".spec.limits[0].default.cpu",)
+    bad = {**head, "spec": {"limits": [{"type": "Container", "default": {"cpu": "x"}}]}}
+    assert drift(bad, live) == (".spec.limits[0].default.cpu",)
+
+
+def test_fields_that_are_not_quantities_compare_as_written() -> None:
+    cm = {"apiVersion": "v1", "kind": "ConfigMap"}
+    assert drift({**cm, "data": {"cpu": 1}}, {**cm, "data": {"cpu": "1"}}) == (".data.cpu",)
+    assert drift({**cm, "data": {"m": "1024Mi"}}, {**cm, "data": {"m": "1Gi"}}) == (".data.m",)
+    # a custom resource's fields are stored as sent, even under `resources.limits`
+    cr = {"apiVersion": "example.com/v1", "kind": "Widget"}
+    want = {**cr, "spec": {"resources": {"limits": {"memory": "1024Mi"}}}}
+    have = {**cr, "spec": {"resources": {"limits": {"memory": "1Gi"}}}}
+    assert drift(want, have) == (".spec.resources.limits.memory",)
+    # LimitRange `default` is a quantity map; a CRD schema's `default` is not
+    crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition"}
+    assert drift({**crd, "spec": {"default": {"x": "1024Mi"}}},
+                 {**crd, "spec": {"default": {"x": "1Gi"}}}) == (".spec.default.x",)
 
 
 def test_drift_does_not_mutate_its_inputs() -> None:
