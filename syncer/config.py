@@ -173,7 +173,7 @@ def _no_unknown(data: Mapping[str, Any], known: set[str], where: str) -> None:
 
 @dataclass(frozen=True)
 class Home:
-    """Local state under $SYNCER_HOME: keys, the embedded blob store and ledger."""
+    """Local state under $SYNCER_HOME: keys, the embedded blob store and ledger, caches."""
 
     root: Path = field(default_factory=lambda: Path(
         os.environ.get("SYNCER_HOME") or Path.home() / ".syncer"))
@@ -189,6 +189,11 @@ class Home:
     @property
     def ledger(self) -> Path:
         return self.root / "ledger.sqlite"
+
+    @property
+    def cache(self) -> Path:
+        """Caches that only save work: verified blob IDs, rendered releases. Safe to delete."""
+        return self.root / "cache"
 
     @property
     def profiles(self) -> Path:

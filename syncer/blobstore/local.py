@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 from syncer.blobstore import StoredBlob, blob_id_of, verify_blob
+from syncer.blobstore.blobids import KnownBlobIds
 from syncer.bundle import sha256_hex
 from syncer.errors import BlobIntegrityError, BlobNotFoundError, BlobStoreError
 
@@ -20,19 +21,23 @@ DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 
 
 class LocalBlobStore:
-    """Blobs as files under `root`; writes are atomic (temporary file, then rename)."""
+    """Blobs as files under `root`; writes are atomic (temporary file, then rename). With
+    `known`, blob IDs computed here are recorded and reads they confirm are not re-encoded."""
 
-    def __init__(self, root: Path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    def __init__(self, root: Path, *, max_bytes: int = DEFAULT_MAX_BYTES,
+                 known: KnownBlobIds | None = None) -> None:
         self.root = root
         self.max_bytes = max_bytes
+        self.known = known
 
     def put(self, data: bytes) -> StoredBlob:
-        return self._store(data, blob_id_of(self._capped(data)), replace_altered=False)
+        return self._store(data, blob_id_of(self._capped(data), known=self.known),
+                           replace_altered=False)
 
     def refresh(self, data: bytes, *, blob_id: str | None = None) -> StoredBlob:
         """Local blobs never expire: this stores them again if they went missing, and puts
         the verified bytes back over a file whose bytes were altered."""
-        actual = blob_id_of(self._capped(data))
+        actual = blob_id_of(self._capped(data), known=self.known)
         if blob_id is not None and actual != blob_id:
             raise BlobIntegrityError("the bytes to refresh do not encode to this blob ID",
                                      where=f"blob {blob_id}")
@@ -71,7 +76,7 @@ class LocalBlobStore:
                                     where=f"blob {blob_id}") from e
         except OSError as e:
             raise BlobStoreError(f"cannot read it: {e.strerror}", where=str(path)) from e
-        verify_blob(data, blob_id=blob_id, sha256=sha256)
+        verify_blob(data, blob_id=blob_id, sha256=sha256, known=self.known)
         return data
 
     def _path(self, blob_id: str) -> Path:

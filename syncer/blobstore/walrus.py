@@ -31,6 +31,7 @@ import httpx
 
 from syncer.blobstore import StoredBlob, blob_id_of, verify_blob
 from syncer.blobstore._walrus_wire import StoreOutcome, WireError, error_summary, parse_store_result
+from syncer.blobstore.blobids import KnownBlobIds
 from syncer.bundle import sha256_hex
 from syncer.errors import BlobIntegrityError, BlobNotFoundError, BlobStoreError, ConfigError
 from syncer.httpcap import Expired, Oversize, read_capped
@@ -149,13 +150,16 @@ class WalrusBlobStore:
     """`BlobStore` over the Walrus HTTP API (publisher and aggregators), plus `refresh`.
 
     `sleep` and `clock` drive the backoff and the read deadline; tests pass fake ones. A
-    client passed in stays open on `close()`; one made here is closed.
+    client passed in stays open on `close()`; one made here is closed. With `known`, blob IDs
+    computed here are recorded and reads they confirm are not re-encoded (`blobids`).
     """
 
     def __init__(self, options: WalrusOptions, *, client: httpx.Client | None = None,
                  sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic,
+                 known: KnownBlobIds | None = None) -> None:
         self.options = options
+        self.known = known
         self._client = client if client is not None else httpx.Client()
         self._owns_client = client is None
         self._sleep = sleep
@@ -187,7 +191,7 @@ class WalrusBlobStore:
         ledger's record) and the publisher must answer with that same ID. When the blob already
         lives that long the publisher answers `alreadyCertified` and nothing is bought.
         """
-        actual = blob_id_of(data)
+        actual = blob_id_of(data, known=self.known)
         if blob_id is not None and actual != blob_id:
             raise BlobIntegrityError(f"the bytes to refresh encode to {actual}",
                                      where=f"blob {blob_id}")
@@ -198,7 +202,7 @@ class WalrusBlobStore:
         if len(data) > self.options.max_bytes:
             raise BlobStoreError(f"{len(data)} bytes, over the cap of {self.options.max_bytes};"
                                  " not sent", where=f"publisher {_safe(endpoint)}")
-        blob_id = blob_id or blob_id_of(data)
+        blob_id = blob_id or blob_id_of(data, known=self.known)
         where = f"blob {blob_id} at {_safe(endpoint)}"
         outcome = self._send(endpoint, data, where)
         if outcome.blob_id != blob_id:
@@ -322,7 +326,7 @@ class WalrusBlobStore:
     def _verified(self, data: bytes, aggregator: str, read: _Read, *, attempt: int) -> bytes | None:
         context = {"blob_id": read.blob_id, "aggregator": aggregator, "attempt": attempt}
         try:
-            verify_blob(data, blob_id=read.blob_id, sha256=read.sha256)
+            verify_blob(data, blob_id=read.blob_id, sha256=read.sha256, known=self.known)
         except BlobIntegrityError as e:
             log.warning("aggregator served bad bytes", extra={**context, "reason": e.message})
             read.bad.append(aggregator)
