@@ -1,4 +1,8 @@
-"""Open the blob store, the ledger and the publisher key that a profile names."""
+"""Open the blob store, the ledger and the publisher key that a profile names.
+
+The Walrus and Sui clients are imported only when a profile names them, so that commands on
+the embedded backends never load the HTTP or Sui client libraries.
+"""
 
 from __future__ import annotations
 
@@ -6,26 +10,22 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from syncer import keys
 from syncer.blobstore import BlobStore
+from syncer.blobstore.blobids import KnownBlobIds
 from syncer.blobstore.local import LocalBlobStore
-from syncer.blobstore.walrus import WalrusBlobStore, WalrusOptions
-from syncer.blobstore.walrus_lifetime import WalrusLifetime
 from syncer.config import CONFIG_FILE, Home, RepoConfig, parse_config
 from syncer.errors import ConfigError
 from syncer.ledger import Ledger
+from syncer.ledger._sui_keys import DEFAULT_KEY_ENV
 from syncer.ledger.local import LocalLedger
-from syncer.ledger.sui import (
-    DEFAULT_KEY_ENV,
-    SuiLedger,
-    SuiOptions,
-    key_from_env,
-    key_from_keystore,
-)
 from syncer.profiles import Profile, choose, parse_profiles, read_profiles_file
 from syncer.suivalues import canonical_address
+
+if TYPE_CHECKING:
+    from syncer.blobstore.walrus_lifetime import WalrusLifetime
 
 __all__ = ["KEY_ENV", "Backends", "blob_owner", "open_backends", "publisher_key",
            "publisher_key_or_new", "select_profile", "walrus_lifetime", "work_tree_config"]
@@ -73,6 +73,8 @@ def walrus_lifetime(profile: Profile) -> WalrusLifetime | None:
     url = profile.setting("blobstore", "graphql") or profile.setting("ledger", "graphql")
     if profile.setting("blobstore", "kind") != "walrus" or not staking or not url:
         return None
+    from syncer.blobstore.walrus_lifetime import WalrusLifetime  # noqa: PLC0415
+
     timeout = profile.setting("blobstore", "timeout")
     return WalrusLifetime(str(url), str(staking), timeout=float(timeout or 30.0))
 
@@ -80,6 +82,8 @@ def walrus_lifetime(profile: Profile) -> WalrusLifetime | None:
 def publisher_key(profile: Profile, *, home: Home) -> keys.Keypair:
     """$SYNCER_KEY, else the key of `ledger.address` in the Sui keystore `ledger.keystore`,
     else the profile's `ledger.key_file`, else $SYNCER_HOME/keys/publisher.key."""
+    from syncer.ledger._sui_keys import key_from_env, key_from_keystore  # noqa: PLC0415
+
     if os.environ.get(KEY_ENV):
         return key_from_env(KEY_ENV)
     keystore = profile.setting("ledger", "keystore")
@@ -115,9 +119,10 @@ def publisher_key_or_new(profile: Profile, *, home: Home) -> tuple[keys.Keypair,
 
 def _blobstore(profile: Profile, home: Home, owner: str | None) -> BlobStore:
     kind = profile.setting("blobstore", "kind")
+    known = KnownBlobIds(home.cache / "blob-ids")
     if kind == "local":
-        return LocalBlobStore(home.blobs)
-    return _walrus(profile, owner)
+        return LocalBlobStore(home.blobs, known=known)
+    return _walrus(profile, owner, known)
 
 
 def _ledger(profile: Profile, home: Home) -> Ledger:
@@ -132,9 +137,11 @@ _WALRUS_KEYS = {"kind", "publisher", "aggregators", "epochs", "permanent", "send
                 "graphql", "expiry_warning_days"}
 
 
-def _walrus(profile: Profile, owner: str | None) -> BlobStore:
+def _walrus(profile: Profile, owner: str | None, known: KnownBlobIds) -> BlobStore:
     """Walrus over HTTP; the publisher token comes from the environment variable that
     `token_env` names, never from a file in the repository."""
+    from syncer.blobstore.walrus import WalrusBlobStore, WalrusOptions  # noqa: PLC0415
+
     settings = dict(profile.blobstore)
     _only(profile, "blobstore", _WALRUS_KEYS)
     _check_lifetime_settings(profile)
@@ -154,7 +161,7 @@ def _walrus(profile: Profile, owner: str | None) -> BlobStore:
     except (TypeError, ValueError) as e:
         raise ConfigError(f"a setting has the wrong type ({e})",
                           where=f"profile {profile.name}: blobstore") from e
-    return WalrusBlobStore(options)
+    return WalrusBlobStore(options, known=known)
 
 
 def _check_lifetime_settings(profile: Profile) -> None:
@@ -180,6 +187,8 @@ _SUI_KEYS = {"kind", "graphql", "package", "registries", "gas_budget", "timeout"
 
 def _sui(profile: Profile) -> Ledger:
     """Sui over GraphQL, through pysui; registries map each channel to its Registry ID."""
+    from syncer.ledger.sui import SuiLedger, SuiOptions  # noqa: PLC0415
+
     _only(profile, "ledger", _SUI_KEYS)
     registries = profile.setting("ledger", "registries") or {}
     if not isinstance(registries, dict):

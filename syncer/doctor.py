@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import partial
+from typing import TYPE_CHECKING
 
 import httpx
 
@@ -23,11 +24,13 @@ from syncer.backends import Backends, walrus_lifetime
 from syncer.blobstore import BlobStore
 from syncer.blobstore.walrus_lifetime import BlobLifetime, WalrusEpoch, expiry
 from syncer.bundle import unpack
-from syncer.cluster import Cluster
 from syncer.errors import SyncerError, cut
 from syncer.ledger import Ledger
 from syncer.model import Release
 from syncer.profiles import Profile
+
+if TYPE_CHECKING:
+    from syncer.cluster import Cluster
 
 __all__ = ["Finding", "Level", "check_all"]
 

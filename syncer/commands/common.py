@@ -2,6 +2,11 @@
 
 A handler takes the parsed `argparse.Namespace` and returns the exit code: 0 ok, 1 changes
 or findings, 2 error (raised as a `SyncerError`, which the entry point prints in one line).
+
+Building the parser imports nothing heavy: the command modules and this one import the
+domain modules they need inside their handlers, so that `syncer --help` and each command
+load only what they use (the cluster client for commands that reach a cluster, the Sui
+client only for Sui profiles). tests/unit/test_cli_imports.py checks it.
 """
 
 from __future__ import annotations
@@ -10,19 +15,20 @@ import argparse
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
-from syncer.backends import Backends, open_backends, select_profile, work_tree_config
-from syncer.cluster import connect
 from syncer.config import Home, RepoConfig
 from syncer.errors import ConfigError
-from syncer.ledger import Ledger
-from syncer.model import Release
-from syncer.reconcile import Reconciler, SyncOptions
+
+if TYPE_CHECKING:
+    from syncer.backends import Backends
+    from syncer.ledger import Ledger
+    from syncer.model import Release
+    from syncer.reconcile import Loaded, Reconciler
 
 __all__ = ["Handler", "Subparsers", "backends", "channel_arg", "channels", "cluster_args",
-           "global_args", "home", "pick_channel", "pick_release", "reconciler", "release_args",
-           "repo_arg"]
+           "global_args", "home", "load", "pick_channel", "pick_release", "reconciler",
+           "release_args", "repo_arg"]
 
 Subparsers: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 Handler = Callable[[argparse.Namespace], int]
@@ -79,9 +85,19 @@ def home(args: argparse.Namespace) -> Home:
 def backends(args: argparse.Namespace, *, repo: RepoConfig | None = None) -> Backends:
     """The backends of the chosen profile, reading profiles from `repo` (default:
     ./syncer.yaml when the command runs in an app repository)."""
+    from syncer.backends import open_backends, select_profile, work_tree_config  # noqa: PLC0415
+
     where = home(args)
     config = repo or work_tree_config()
     return open_backends(select_profile(args.profile, home=where, repo=config), home=where)
+
+
+def load(args: argparse.Namespace, release: Release, backends: Backends) -> Loaded:
+    """The release fetched, verified and rendered, or taken from the rendered-release cache
+    under $SYNCER_HOME when this machine already did that work (see `releasecache`)."""
+    from syncer.releasecache import ReleaseCache, load_cached  # noqa: PLC0415
+
+    return load_cached(release, blobs=backends.blobs, cache=ReleaseCache.under(home(args)))
 
 
 def pick_release(args: argparse.Namespace, ledger: Ledger) -> Release:
@@ -97,6 +113,8 @@ def pick_release(args: argparse.Namespace, ledger: Ledger) -> Release:
 
 def pick_channel(name: str | None, ledger: Ledger) -> str:
     """The named channel, else the only one of ./syncer.yaml, else the ledger's only one."""
+    from syncer.backends import work_tree_config  # noqa: PLC0415
+
     if name:
         return name
     local = work_tree_config()
@@ -116,6 +134,9 @@ def channels(named: list[str], ledger: Ledger) -> list[str]:
 
 def reconciler(args: argparse.Namespace, *, dry_run: bool) -> Reconciler:
     """A reconciler on the cluster that --kubeconfig and --context name."""
+    from syncer.cluster import connect  # noqa: PLC0415
+    from syncer.reconcile import Reconciler, SyncOptions  # noqa: PLC0415
+
     cluster = connect(kubeconfig=args.kubeconfig, context=args.context)
     options = SyncOptions(dry_run=dry_run, allow_empty=args.allow_empty,
                           inventory_namespace=args.inventory_namespace)

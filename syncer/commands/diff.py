@@ -6,7 +6,6 @@ import argparse
 import sys
 
 from syncer.commands import common
-from syncer.reconcile import load
 
 __all__ = ["add_parser"]
 
@@ -26,7 +25,7 @@ def add_parser(sub: common.Subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     backends = common.backends(args)
-    loaded = load(common.pick_release(args, backends.ledger), blobs=backends.blobs)
+    loaded = common.load(args, common.pick_release(args, backends.ledger), backends)
     reconciler = common.reconciler(args, dry_run=True)
     diffs = reconciler.diff(reconciler.observe(loaded))
     for item in diffs:

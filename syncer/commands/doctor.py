@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
-from syncer import doctor
-from syncer.backends import publisher_key
-from syncer.cluster import connect
 from syncer.commands import common
+
+if TYPE_CHECKING:
+    from syncer.cluster import Cluster
 
 __all__ = ["add_parser"]
 
@@ -26,12 +27,20 @@ def add_parser(sub: common.Subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from syncer import doctor  # noqa: PLC0415
+    from syncer.backends import publisher_key  # noqa: PLC0415
+
     home = common.home(args)
     backends = common.backends(args)
-    cluster = connect(kubeconfig=args.kubeconfig, context=args.context) if args.cluster \
-        else None
+    cluster = _cluster(args) if args.cluster else None
     findings = doctor.check_all(
         backends, key=lambda: publisher_key(backends.profile, home=home), cluster=cluster)
     for finding in findings:
         print(finding)
     return 0 if all(f.level is doctor.Level.OK for f in findings) else 1
+
+
+def _cluster(args: argparse.Namespace) -> Cluster:
+    from syncer.cluster import connect  # noqa: PLC0415
+
+    return connect(kubeconfig=args.kubeconfig, context=args.context)

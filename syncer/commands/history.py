@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import logging
+from typing import TYPE_CHECKING
 
 from syncer import output
-from syncer.blobstore import BlobStore
 from syncer.bundle import unpack
 from syncer.commands import common
 from syncer.errors import SyncerError
-from syncer.model import Release
+
+if TYPE_CHECKING:
+    from syncer.blobstore import BlobStore
+    from syncer.model import Release
 
 __all__ = ["add_parser"]
 

@@ -7,7 +7,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from syncer import hooks, output
+from syncer import output
 from syncer.commands import common
 
 __all__ = ["add_parser"]
@@ -33,11 +33,15 @@ def add_parser(sub: common.Subparsers) -> None:
 
 
 def _install(args: argparse.Namespace) -> int:
+    from syncer import hooks  # noqa: PLC0415
+
     print(f"installed {hooks.install(args.repo, force=args.force)}")
     return 0
 
 
 def _pre_push(args: argparse.Namespace) -> int:
+    from syncer import hooks  # noqa: PLC0415
+
     pushed = hooks.pushed_branches(sys.stdin)
     for result in hooks.publish_pushed(Path("."), pushed, home=common.home(args),
                                        profile=args.profile):

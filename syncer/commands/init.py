@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from syncer import channels, keys
-from syncer.backends import open_backends, publisher_key_or_new, select_profile
 from syncer.commands import common
 from syncer.config import CONFIG_FILE, parse_config
-from syncer.gitsource import open_repo
+
+if TYPE_CHECKING:
+    from syncer import channels, keys
 
 __all__ = ["add_parser"]
 
@@ -31,6 +32,14 @@ def add_parser(sub: common.Subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from syncer import channels  # noqa: PLC0415
+    from syncer.backends import (  # noqa: PLC0415
+        open_backends,
+        publisher_key_or_new,
+        select_profile,
+    )
+    from syncer.gitsource import open_repo  # noqa: PLC0415
+
     home = common.home(args)
     config_path = Path(open_repo(args.repo).working_dir) / CONFIG_FILE
     if not config_path.exists():

@@ -5,19 +5,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from syncer import output
-from syncer.backends import (
-    blob_owner,
-    open_backends,
-    publisher_key,
-    select_profile,
-    work_tree_config,
-)
 from syncer.commands import common
 from syncer.config import CONFIG_FILE
-from syncer.gitsource import open_repo
-from syncer.publish import PublishOptions, Refreshed, publish, refresh
+
+if TYPE_CHECKING:
+    from syncer.publish import Refreshed
 
 __all__ = ["add_parser"]
 
@@ -50,6 +45,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _publish(args: argparse.Namespace) -> int:
+    from syncer.backends import (  # noqa: PLC0415
+        open_backends,
+        publisher_key,
+        select_profile,
+        work_tree_config,
+    )
+    from syncer.gitsource import open_repo  # noqa: PLC0415
+    from syncer.publish import PublishOptions, publish  # noqa: PLC0415
+
     home = common.home(args)
     repo = open_repo(args.repo)
     branch = args.branch
@@ -73,6 +77,14 @@ def _publish(args: argparse.Namespace) -> int:
 
 
 def _refresh(args: argparse.Namespace) -> int:
+    from syncer.backends import (  # noqa: PLC0415
+        blob_owner,
+        open_backends,
+        select_profile,
+        work_tree_config,
+    )
+    from syncer.publish import refresh  # noqa: PLC0415
+
     home = common.home(args)
     profile = select_profile(args.profile, home=home,
                              repo=work_tree_config(args.repo / CONFIG_FILE))

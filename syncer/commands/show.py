@@ -7,7 +7,6 @@ import sys
 
 from syncer import output
 from syncer.commands import common
-from syncer.reconcile import load
 
 __all__ = ["add_parser"]
 
@@ -26,7 +25,7 @@ def run(args: argparse.Namespace) -> int:
     backends = common.backends(args)
     channel = common.pick_channel(args.channel, backends.ledger)
     release = backends.ledger.release(channel, args.seq)
-    loaded = load(release, blobs=backends.blobs)
+    loaded = common.load(args, release, backends)
     print(f"# {output.release_line(release)}")
     sys.stdout.write(output.manifests(loaded.objects))
     return 0

@@ -6,7 +6,6 @@ import argparse
 
 from syncer import output
 from syncer.commands import common
-from syncer.reconcile import load
 
 __all__ = ["add_parser"]
 
@@ -29,7 +28,7 @@ def add_parser(sub: common.Subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     backends = common.backends(args)
     release = common.pick_release(args, backends.ledger)
-    loaded = load(release, blobs=backends.blobs)
+    loaded = common.load(args, release, backends)
     reconciler = common.reconciler(args, dry_run=args.dry_run)
     observed = reconciler.observe(loaded)
     print(output.release_line(release))
