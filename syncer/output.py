@@ -6,8 +6,7 @@ import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-import yaml
-
+from syncer import yamlsafe
 from syncer.bundle import Manifest
 from syncer.model import Action, ChangeSet, Obj, Release
 
@@ -70,5 +69,5 @@ def _history_cells(row: HistoryRow) -> tuple[str, ...]:
 
 def manifests(objects: Iterable[Obj]) -> str:
     """Objects as one multi-document YAML stream."""
-    docs = [yaml.safe_dump(o, default_flow_style=False, sort_keys=False) for o in objects]
+    docs = [yamlsafe.dump(o, default_flow_style=False, sort_keys=False) for o in objects]
     return "---\n" + "---\n".join(docs) if docs else ""

@@ -33,8 +33,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from syncer import yamlsafe
 from syncer.config import merge_values
 from syncer.errors import ConfigError
@@ -126,7 +124,7 @@ def remember_registry(path: Path, *, profile: str, channel: str, registry_id: st
     spec = data.setdefault("profiles", {}).setdefault(profile, {})
     spec.setdefault("ledger", {}).setdefault("registries", {})[channel] = registry_id
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    path.write_text(yamlsafe.dump(data, sort_keys=False))
 
 
 def choose(name: str | None, *, layers: list[dict[str, dict[str, Any]]],

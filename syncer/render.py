@@ -17,7 +17,6 @@ from pathlib import PurePosixPath
 from typing import Any
 
 import jinja2
-import yaml
 from jinja2.sandbox import SandboxedEnvironment
 
 from syncer import yamlsafe
@@ -113,7 +112,7 @@ def _json_default(value: Any) -> Any:
 def _to_yaml(value: Any) -> str:
     if isinstance(value, jinja2.Undefined):
         value._fail_with_undefined_error()
-    return yaml.safe_dump(value, default_flow_style=False, sort_keys=False).rstrip("\n")
+    return yamlsafe.dump(value, default_flow_style=False, sort_keys=False).rstrip("\n")
 
 
 def _render_template(env: SandboxedEnvironment, path: str, context: RenderContext,

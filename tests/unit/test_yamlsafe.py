@@ -1,14 +1,17 @@
 """YAML from outside: limits, duplicate keys, alias bombs and cycles, and fuzzing that ends
-only in the project's own errors."""
+only in the project's own errors; the one-pass weigher of documents without anchors, and the
+dumper."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from syncer import yamlsafe
 from syncer.config import parse_config
 from syncer.errors import ConfigError, RenderError
 from syncer.render import load_values
@@ -122,3 +125,53 @@ def weight(levels: int, width: int) -> int:
     for _ in range(1, levels):
         lists.append(1 + width * lists[-1])
     return 1 + sum(lists) + sum(1 + len(f"a{n}") for n in range(levels))
+
+
+def test_documents_without_anchors_are_held_to_the_same_limits() -> None:
+    small = Limits(max_weight=1000, max_depth=5)
+    with pytest.raises(ConfigError, match=r"^w:1: expands to more than 1000"):
+        load("x: " + "y" * 2000, where="w", error=ConfigError, limits=small)
+    with pytest.raises(ConfigError, match=r"^w:5: nested deeper than 5"):
+        load("a:\n b:\n  c:\n   d:\n    e: [1]\n", where="w", error=ConfigError, limits=small)
+    assert load("a: 1 # no anchors here\n", where="w", error=ConfigError) == {"a": 1}
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(YAMLISH.filter(lambda text: "&" not in text))
+def test_the_tree_weigher_agrees_with_the_alias_weigher(text: str) -> None:
+    limits = Limits(max_weight=40, max_depth=4)
+    try:
+        nodes = list(yaml.compose_all(text, Loader=yamlsafe._Loader))
+    except yaml.YAMLError:
+        return
+    for node in nodes:
+        assert _refusal(lambda n=node: yamlsafe._Weigher(limits).weigh(n, 1)) == \
+            _refusal(lambda n=node: yamlsafe._weigh_tree(n, limits))
+
+
+def _refusal(weigh: Any) -> str | None:
+    try:
+        weigh()
+    except yamlsafe._Refused as e:
+        return e.problem.split(" (")[0]
+    return None
+
+
+JSONISH = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=30)
+
+
+@settings(max_examples=200, deadline=None)
+@given(JSONISH)
+def test_dump_reads_back_as_the_same_values(value: Any) -> None:
+    text = yamlsafe.dump(value, default_flow_style=False, sort_keys=False)
+    assert load(text, where="d", error=ConfigError) == value
+
+
+def test_the_c_loader_and_dumper_are_used_when_pyyaml_has_libyaml() -> None:
+    if not yaml.__with_libyaml__:
+        pytest.skip("PyYAML without libyaml: the pure-Python loader is the only one")
+    assert issubclass(yamlsafe._Loader, yaml.CSafeLoader)
+    assert yamlsafe._Dumper is yaml.CSafeDumper
