@@ -314,22 +314,32 @@ def tag() -> str:
 # --------------------------------------------------------------------------- manifests
 
 
-def configmaps(namespace: str, count: int, *, with_namespace: bool = True,
-               data_bytes: int = 0) -> str:
-    """`count` ConfigMaps cm-0000… in `namespace` (and the Namespace), as one YAML stream.
-    `data_bytes`: an extra value of that many characters in each, else three short keys."""
-    docs = []
-    if with_namespace:
-        docs.append(f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {namespace}\n")
+KINDS = ("ConfigMap", "ServiceAccount", "Service", "Role")
+"""The kinds `objects` cycles through: object i is of kind KINDS[i % kinds]."""
+
+
+def objects(namespace: str, count: int, *, kinds: int = 1) -> str:
+    """The Namespace and `count` objects obj-00000… in it, as one YAML stream: ConfigMaps,
+    or with `kinds` > 1 the first `kinds` of `KINDS` in turn."""
+    docs = [f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {namespace}\n"]
     for i in range(count):
-        doc = (f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{i:05d}\n"
-               f"  namespace: {namespace}\n  labels:\n    app: bench\n    index: \"{i}\"\n"
-               f"data:\n  greeting: hello from object {i}\n  mode: bench\n"
-               f"  replicas: \"{1 + i % 5}\"\n")
-        if data_bytes:
-            doc += f"  payload: {filler(i, data_bytes)}\n"
-        docs.append(doc)
+        kind = KINDS[i % kinds]
+        group = "rbac.authorization.k8s.io/v1" if kind == "Role" else "v1"
+        head = (f"apiVersion: {group}\nkind: {kind}\nmetadata:\n  name: obj-{i:05d}\n"
+                f"  namespace: {namespace}\n  labels:\n    app: bench\n    index: \"{i}\"\n")
+        docs.append(head + _BODIES[kind].format(i=i, replicas=1 + i % 5))
     return "---\n".join(docs)
+
+
+_BODIES = {
+    "ConfigMap": "data:\n  greeting: hello from object {i}\n  mode: bench\n"
+                 "  replicas: \"{replicas}\"\n",
+    "ServiceAccount": "automountServiceAccountToken: false\n",
+    "Service": "spec:\n  selector:\n    app: bench\n    index: \"{i}\"\n  ports:\n"
+               "    - name: http\n      port: 80\n      targetPort: 8080\n",
+    "Role": "rules:\n  - apiGroups: [\"\"]\n    resources: [configmaps]\n"
+            "    verbs: [get, list]\n",
+}
 
 
 def filler(seed: int, size: int) -> str:
@@ -415,7 +425,10 @@ def table(rows: Sequence[Sequence[str]], head: Sequence[str]) -> None:
 
 def ratio(baseline: float, ours: float) -> str:
     """baseline / ours: above 1, ours is faster."""
-    return f"{baseline / ours:.2f}x" if ours > 0 else "n/a"
+    if ours <= 0:
+        return "n/a"
+    value = baseline / ours
+    return f"{value:.2f}x" if value >= 0.1 else f"{value:.3f}x"
 
 
 def requests_cell(run: Run) -> str:

@@ -50,10 +50,10 @@ def _one_round(server: h.Server, work: Path, cache: Path, count: int, *,
     ns_syncer, ns_kubectl = f"bench-apply-syncer-{suffix}", f"bench-apply-kubectl-{suffix}"
     channel = f"bench-apply-{suffix}"
     repo = h.app_repo(work / "app", work / "syncer-home", channels={channel: ns_syncer},
-                      files={"templates/objects.yaml": h.configmaps(ns_syncer, count)})
+                      files={"templates/objects.yaml": h.objects(ns_syncer, count)})
     repo.publish()
     manifest = work / "kubectl.yaml"
-    manifest.write_text(h.configmaps(ns_kubectl, count))
+    manifest.write_text(h.objects(ns_kubectl, count))
     try:
         def ours() -> h.Run:
             return h.run_child("syncer sync", h.syncer_cmd(*server.syncer_flags(), "sync",
