@@ -11,9 +11,10 @@ Each side is one child process: wall time from its start to its exit, peak RSS f
 time's `%M` (the child's and its own children's high-water mark), and the API requests it
 made. On the stand-in the server counts the requests it receives (`Clock.now`: the
 requests started so far); on a real server they are counted from the sides' logs: kubectl's
-`-v=6` lines (one per response), syncer's DEBUG `api request` lines (`--log-format json`),
-the Flux-style check's own count. `BENCH_COUNT_FROM_LOGS=1` counts from the logs on the
-stand-in too, and says where the two counts differ.
+`-v=6` lines (one per response), syncer's DEBUG `api request` JSON lines (syncer run
+through bench/_syncer_debug.py, which sets its loggers to DEBUG), the Flux-style check's
+own count. `BENCH_COUNT_FROM_LOGS=1` counts from the logs on the stand-in too, and says
+where the two counts differ.
 """
 
 from __future__ import annotations
@@ -43,8 +44,7 @@ GIT_ENV = {
 }
 KUBECTL = shutil.which("kubectl") or "/usr/bin/kubectl"
 GNU_TIME = "/usr/bin/time" if Path("/usr/bin/time").exists() else None
-# What makes syncer log one DEBUG line per API request; only used on a real server.
-SYNCER_LOG_FLAGS = ("--debug", "-v", "--log-format", "json")
+SYNCER_DEBUG = Path(__file__).resolve().with_name("_syncer_debug.py")
 
 Counter = Callable[[str], int]
 """Requests made by a side, counted from its stderr (real servers only)."""
@@ -178,9 +178,12 @@ class Server:
         """`counter` when requests are counted from logs."""
         return counter if self.from_logs else None
 
-    def syncer_flags(self) -> tuple[str, ...]:
-        """Global flags for a measured syncer command: its request log, when counted."""
-        return SYNCER_LOG_FLAGS if self.from_logs else ()
+    def syncer(self, *args: str) -> list[str]:
+        """A measured syncer command: with its DEBUG log of requests when they are counted
+        from logs (bench/_syncer_debug.py), else the console script."""
+        if self.from_logs:
+            return [sys.executable, str(SYNCER_DEBUG), *args]
+        return syncer_cmd(*args)
 
     def kubectl_flags(self, *, validates: bool = True) -> tuple[str, ...]:
         """-v=6 when requests are counted from logs; on the stand-in, no client-side

@@ -56,8 +56,7 @@ def _one_round(server: h.Server, work: Path, cache: Path, count: int, *,
     manifest.write_text(h.objects(ns_kubectl, count))
     try:
         def ours() -> h.Run:
-            return h.run_child("syncer sync", h.syncer_cmd(*server.syncer_flags(), "sync",
-                                                           "--channel", channel),
+            return h.run_child("syncer sync", server.syncer("sync", "--channel", channel),
                                server=server, counter=server.counter(h.syncer_requests),
                                env=repo.env(server), cwd=repo.path)
 

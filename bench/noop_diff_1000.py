@@ -64,8 +64,7 @@ class Setup:
         server = self.server
 
         def syncer_diff() -> h.Run:
-            return h.run_child(SIDES[0], h.syncer_cmd(*server.syncer_flags(), "diff",
-                                                      "--channel", self.channel),
+            return h.run_child(SIDES[0], server.syncer("diff", "--channel", self.channel),
                                server=server, counter=server.counter(h.syncer_requests),
                                env=self.repo.env(server), cwd=self.repo.path, expect=(0, 1))
 
