@@ -7,8 +7,10 @@ API server in the same run. Sizes: 100 and 1,000 ConfigMaps, and 1,000 objects o
 number of requests grows: with kinds, or with objects.
 
 Set-up (not measured): syncer syncs its release into its own namespace; kubectl applies the
-same manifests into another. syncer diff checks syncer's objects; kubectl diff and the
-Flux-style check read kubectl's (the check dry-runs as their field manager, `kubectl`).
+same manifests into another. syncer diff checks syncer's objects, with its cache under
+$SYNCER_HOME as the set-up's sync left it, and again with that cache emptied first; kubectl
+diff and the Flux-style check read kubectl's (the check dry-runs as their field manager,
+`kubectl`).
 Each side should find nothing to change (exit 0); a side that finds something (exit 1) is
 shown as such, since that is false drift.
 
@@ -20,6 +22,7 @@ Against a real cluster: KUBECONFIG=path python bench/noop_diff_1000.py
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -28,7 +31,9 @@ import _harness as h
 
 TARGET = 20.0  # issue 9: at least 20x faster than kubectl diff --server-side
 FLUX_CHECK = Path(__file__).resolve().with_name("_flux_check.py")
-SIDES = ("syncer diff", "kubectl diff --server-side", "Flux-style GET + dry run")
+SIDES = ("syncer diff", "syncer diff, empty cache", "kubectl diff --server-side",
+         "Flux-style GET + dry run")
+BASELINES = SIDES[2:]
 Size = tuple[int, int]  # objects, kinds
 
 
@@ -63,25 +68,29 @@ class Setup:
     def sides(self) -> list[Callable[[], h.Run]]:
         server = self.server
 
-        def syncer_diff() -> h.Run:
-            return h.run_child(SIDES[0], server.syncer("diff", "--channel", self.channel),
+        def syncer_diff(label: str = SIDES[0]) -> h.Run:
+            return h.run_child(label, server.syncer("diff", "--channel", self.channel),
                                server=server, counter=server.counter(h.syncer_requests),
                                env=self.repo.env(server), cwd=self.repo.path, expect=(0, 1))
 
+        def syncer_diff_cold() -> h.Run:
+            shutil.rmtree(self.repo.home / "cache", ignore_errors=True)
+            return syncer_diff(SIDES[1])
+
         def kubectl_diff() -> h.Run:
-            return h.run_child(SIDES[1], h.kubectl(server, self.cache, "diff", "--server-side",
+            return h.run_child(SIDES[2], h.kubectl(server, self.cache, "diff", "--server-side",
                                                    *server.kubectl_flags(validates=False),
                                                    "-f", str(self.manifest)),
                                server=server, counter=server.counter(h.kubectl_requests),
                                expect=(0, 1))
 
         def flux_check() -> h.Run:
-            return h.run_child(SIDES[2], [sys.executable, str(FLUX_CHECK), "-f",
+            return h.run_child(SIDES[3], [sys.executable, str(FLUX_CHECK), "-f",
                                           str(self.manifest), "--field-manager", "kubectl"],
                                server=server, env=server.env(),
                                counter=server.counter(_flux_requests), expect=(0, 1))
 
-        return [syncer_diff, kubectl_diff, flux_check]
+        return [syncer_diff, syncer_diff_cold, kubectl_diff, flux_check]
 
 
 def _flux_requests(stderr: str) -> int:
@@ -143,8 +152,9 @@ def _report(results: dict[Size, list[list[h.Run]]], repeat: int, server: h.Serve
         for label, side in zip(SIDES, runs, strict=True):
             med = h.median_run(side)
             found = "nothing" if all(r.code == 0 for r in side) else "DIFFERENCES (exit 1)"
-            rows.append([f"{count:,}", str(kinds), f"`{label}`" + ("" if side is runs[0]
-                                                                 else " (baseline)"),
+            rows.append([f"{count:,}", str(kinds), f"`{label}`" + (" (baseline)"
+                                                                 if label in BASELINES
+                                                                 else ""),
                          found, h.seconds(med.seconds), h.requests_cell(med),
                          f"{med.peak_rss_mib:.0f}", h.ratio(med.seconds, mine.seconds)])
     h.table(rows, head=["objects", "kinds", "no-op check", "found", "wall s", "API requests",
@@ -165,7 +175,7 @@ def _differences(results: dict[Size, list[list[h.Run]]]) -> None:
 def _verdicts(results: dict[Size, list[list[h.Run]]], server: h.Server) -> None:
     largest = max((s for s in results if s[1] == 1), default=max(results))
     runs = results[largest]
-    mine, kubectl = h.median_run(runs[0]), h.median_run(runs[1])
+    mine, kubectl = h.median_run(runs[0]), h.median_run(runs[2])
     speedup = kubectl.seconds / mine.seconds
     where = " (on the stand-in; the issue's target is for a real API server)" \
         if server.is_standin else ""
