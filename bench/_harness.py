@@ -36,7 +36,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Bench Mark", "GIT_AUTHOR_EMAIL": "bench@example.com",
     "GIT_COMMITTER_NAME": "Bench Mark", "GIT_COMMITTER_EMAIL": "bench@example.com",
@@ -47,7 +46,7 @@ GNU_TIME = "/usr/bin/time" if Path("/usr/bin/time").exists() else None
 SYNCER_DEBUG = Path(__file__).resolve().with_name("_syncer_debug.py")
 
 Counter = Callable[[str], int]
-"""Requests made by a side, counted from its stderr (real servers only)."""
+"""Requests made by a side, counted from its stderr (when counted from logs)."""
 
 
 # --------------------------------------------------------------------------- processes
@@ -203,6 +202,8 @@ def standin_server() -> Any:
 def api_server(work: Path) -> Iterator[Server]:
     """The cluster of $KUBECONFIG, else a stand-in serving from a thread of this process."""
     named = os.environ.get("KUBECONFIG")
+    if named and os.pathsep in named:
+        raise SystemExit("bench: KUBECONFIG must name one file")
     if named:
         context = subprocess.run([KUBECTL, "config", "current-context"], capture_output=True,
                                  text=True, check=False).stdout.strip()
