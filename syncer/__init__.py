@@ -25,9 +25,12 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from syncer.backends import Backends, open_backends, select_profile
     from syncer.blobstore import BlobStore, StoredBlob
-    from syncer.cluster import Cluster, connect
+    from syncer.cluster import Cluster, RetryPolicy, connect
     from syncer.config import Home
     from syncer.errors import (
+        ApiConnectionError,
+        ApiError,
+        ApiTimeoutError,
         BlobIntegrityError,
         BlobNotFoundError,
         BlobStoreError,
@@ -35,7 +38,10 @@ if TYPE_CHECKING:
         ClusterError,
         ConfigError,
         ConflictError,
+        ForbiddenError,
         GitError,
+        GroupUnavailableError,
+        InvalidError,
         LedgerError,
         LedgerTamperedError,
         LockedError,
@@ -44,7 +50,9 @@ if TYPE_CHECKING:
         PolicyError,
         RenderError,
         RuleViolationError,
+        ServerError,
         SyncerError,
+        TooManyRequestsError,
         UnsafeArchiveError,
         UnsafePruneError,
     )
@@ -58,14 +66,16 @@ __version__ = "0.1.0"
 _HOMES: dict[str, tuple[str, ...]] = {
     "syncer.backends": ("Backends", "open_backends", "select_profile"),
     "syncer.blobstore": ("BlobStore", "StoredBlob"),
-    "syncer.cluster": ("Cluster", "connect"),
+    "syncer.cluster": ("Cluster", "RetryPolicy", "connect"),
     "syncer.config": ("Home",),
     "syncer.errors": (
+        "ApiConnectionError", "ApiError", "ApiTimeoutError",
         "BlobIntegrityError", "BlobNotFoundError", "BlobStoreError", "BundleError",
-        "ClusterError", "ConfigError", "ConflictError", "GitError", "LedgerError",
+        "ClusterError", "ConfigError", "ConflictError", "ForbiddenError", "GitError",
+        "GroupUnavailableError", "InvalidError", "LedgerError",
         "LedgerTamperedError", "LockedError", "NotFoundError", "OwnershipError", "PolicyError",
-        "RenderError", "RuleViolationError",
-        "SyncerError", "UnsafeArchiveError", "UnsafePruneError"),
+        "RenderError", "RuleViolationError", "ServerError",
+        "SyncerError", "TooManyRequestsError", "UnsafeArchiveError", "UnsafePruneError"),
     "syncer.ledger": ("Ledger",),
     "syncer.model": ("Action", "Change", "ChangeSet", "ObjectRef", "Release"),
     "syncer.publish": ("PublishOptions", "Published"),
@@ -75,12 +85,15 @@ _HOMES: dict[str, tuple[str, ...]] = {
 _HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
 
 __all__ = [
-    "Action", "Backends", "BlobIntegrityError", "BlobNotFoundError", "BlobStore",
+    "Action", "ApiConnectionError", "ApiError", "ApiTimeoutError", "Backends",
+    "BlobIntegrityError", "BlobNotFoundError", "BlobStore",
     "BlobStoreError", "BundleError", "Change", "ChangeSet", "Cluster", "ClusterError",
-    "ConfigError", "ConflictError", "GitError", "Home", "Ledger", "LedgerError",
+    "ConfigError", "ConflictError", "ForbiddenError", "GitError", "GroupUnavailableError",
+    "Home", "InvalidError", "Ledger", "LedgerError",
     "LedgerTamperedError", "Loaded", "LockedError", "NotFoundError", "ObjectRef", "Observed",
     "OwnershipError", "PolicyError", "PublishOptions", "Published", "Reconciler", "Release",
-    "RenderError", "RuleViolationError", "StoredBlob", "SyncOptions", "SyncResult", "SyncerError",
+    "RenderError", "RetryPolicy", "RuleViolationError", "ServerError", "StoredBlob",
+    "SyncOptions", "SyncResult", "SyncerError", "TooManyRequestsError",
     "UnsafeArchiveError", "UnsafePruneError", "__version__", "connect", "load", "open_backends",
     "select_profile",
 ]

@@ -4,37 +4,65 @@ Only what a sync needs: discovery (which kinds exist, their plural and scope), o
 kind and namespace with a label selector, GET, server-side apply (field manager `syncer`,
 `force=true`, optional `dryRun=All`) and DELETE. Requests go through `ApiClient` so that
 kubeconfig, in-cluster config, TLS and tokens work as for any Kubernetes tool; answers are
-read as JSON. Every failure becomes a `ClusterError` naming the object and the API's reason.
+read as JSON.
+
+Every failure becomes a `ClusterError` naming the object: an error status the `ApiError`
+of its status (`ForbiddenError`, `InvalidError` with the server's field causes, ...), no
+answer an `ApiTimeoutError` or `ApiConnectionError` (`syncer.retries`). urllib3 retries
+nothing (`retries = 0`): `KubeCluster` retries what may pass by itself, as `RetryPolicy`
+bounds it and `syncer.retries` says: 429 honouring `Retry-After`, 503 and a connection that
+could not be made, for every method; 500, 502, 504, a connection cut mid-request and (once)
+a read timeout, for GET, DELETE and the PATCH of a server-side apply only, never for a
+POST or a conditional PUT, which would meet 409 after their own success. `sleep` and the
+jitter's `rand` are injectable. A DEBUG record per request (`api request`: method, path,
+status, duration_ms, attempt) counts the requests; each retry is logged at INFO.
+
+Discovery reads each group version on its own (at most `discovery_attempts`): one that
+answers 5xx or times out (an aggregated API whose service is down, such as
+`metrics.k8s.io`) is skipped with a WARNING and recorded in `Discovery.unavailable`, so
+that its kinds are neither applied, listed nor pruned (`GroupUnavailableError`). The core
+group and the `/apis` list must answer.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+import random
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 from urllib.parse import quote
 
 import kubernetes
 import urllib3
 import yaml
 
-from syncer.errors import ClusterError, ConfigError, ConflictError, NotFoundError, cut
+from syncer.errors import (
+    ApiTimeoutError,
+    ClusterError,
+    ConfigError,
+    GroupUnavailableError,
+    NotFoundError,
+    ServerError,
+    cut,
+)
 from syncer.model import FIELD_MANAGER, Obj, ObjectRef
+from syncer.retries import Failure, RetryPolicy, answer, may_retry, unanswered
 
 __all__ = [
     "Cluster",
     "Discovery",
     "KubeCluster",
     "Resource",
+    "RetryPolicy",
     "connect",
 ]
 
 log = logging.getLogger(__name__)
-_MAX_RESPONSE = 64 * 1024 * 1024
+_JSON: Final = "application/json"
 
 
 @dataclass(frozen=True)
@@ -62,9 +90,11 @@ class Resource:
 
 @dataclass(frozen=True)
 class Discovery:
-    """The served resource types, by (group, kind), preferred version first."""
+    """The served resource types, by (group, kind), preferred version first; and the group
+    versions whose discovery failed ("group/version" → why), whose kinds are unknown."""
 
     by_kind: Mapping[tuple[str, str], Resource]
+    unavailable: Mapping[str, str] = field(default_factory=dict)
 
     def find(self, group: str, kind: str) -> Resource | None:
         return self.by_kind.get((group, kind))
@@ -75,9 +105,26 @@ class Discovery:
     def require(self, group: str, kind: str, *, where: str = "discovery") -> Resource:
         found = self.find(group, kind)
         if found is None:
+            self.check(group, kind, where=where)
             raise ClusterError(f"the cluster serves no kind {kind!r} in group "
                                f"{group or 'core'!r}", where=where)
         return found
+
+    def unavailable_in(self, group: str) -> dict[str, str]:
+        """The group versions of `group` whose discovery failed, with why."""
+        return {gv: why for gv, why in self.unavailable.items()
+                if gv.rpartition("/")[0] == group}
+
+    def check(self, group: str, kind: str, *, where: str, version: str = "") -> None:
+        """GroupUnavailableError if (group, kind) is not found and a version of its group
+        failed discovery: then whether the kind exists is unknown."""
+        failed = self.unavailable_in(group) if self.find(group, kind) is None else {}
+        if not failed:
+            return
+        gv = f"{group}/{version}" if f"{group}/{version}" in failed else min(failed)
+        raise GroupUnavailableError(f"the API group {gv} is unavailable: {failed[gv]}; "
+                                    "nothing of it is applied or pruned until it answers",
+                                    where=where, group_version=gv, cause=failed[gv])
 
 
 class Cluster(Protocol):
@@ -103,7 +150,8 @@ class Cluster(Protocol):
 
 
 def connect(*, kubeconfig: Path | None = None, context: str | None = None,
-            timeout: float = 30.0) -> KubeCluster:
+            timeout: float = 30.0, retry: RetryPolicy | None = None,
+            sleep: Callable[[float], None] = time.sleep) -> KubeCluster:
     """A cluster from a kubeconfig file ($KUBECONFIG, ~/.kube/config) or in-cluster config."""
     config = kubernetes.client.Configuration()
     if kubeconfig is None and os.environ.get("KUBECONFIG"):
@@ -120,27 +168,54 @@ def connect(*, kubeconfig: Path | None = None, context: str | None = None,
         where = str(kubeconfig) if kubeconfig else "kubeconfig"
         raise ConfigError(f"cannot load cluster credentials: {cut(str(e), 200)}",
                           where=where) from e
-    config.retries = 0  # urllib3 would try 4 times, each waiting the whole timeout
-    return KubeCluster(kubernetes.client.ApiClient(config), timeout=timeout)
+    config.retries = 0  # urllib3 would retry blindly, each time waiting the whole timeout
+    return KubeCluster(kubernetes.client.ApiClient(config), timeout=timeout, retry=retry,
+                       sleep=sleep)
 
 
 def _in_cluster() -> bool:
     return bool(os.environ.get("KUBERNETES_SERVICE_HOST")) and not os.environ.get("KUBECONFIG")
 
 
-class KubeCluster:
-    """`Cluster` over the official client's `ApiClient`."""
+@dataclass(frozen=True)
+class _Request:
+    method: str
+    path: str
+    where: str
+    query: list[tuple[str, str]]
+    body: Any = None
+    content_type: str = _JSON
 
-    def __init__(self, api: kubernetes.client.ApiClient, *, timeout: float = 30.0) -> None:
+
+class KubeCluster:
+    """`Cluster` over the official client's `ApiClient`, retrying transient failures;
+    `sleep` and `rand` (the jitter) are injectable."""
+
+    def __init__(self, api: kubernetes.client.ApiClient, *, timeout: float = 30.0,
+                 retry: RetryPolicy | None = None,
+                 sleep: Callable[[float], None] = time.sleep,
+                 rand: Callable[[], float] = random.random) -> None:
         self.api = api
         self.timeout = timeout
+        self.retry = retry or RetryPolicy()
+        self.sleep, self.rand = sleep, rand
 
     def discover(self) -> Discovery:
         found: dict[tuple[str, str], Resource] = {}
+        unavailable: dict[str, str] = {}
         for group, version in self._group_versions():
-            for res in self._resources(group, version):
+            try:
+                resources = self._resources(group, version)
+            except (ServerError, ApiTimeoutError) as e:
+                if not group:
+                    raise
+                unavailable[f"{group}/{version}"] = e.message
+                log.warning("API group skipped: its discovery failed",
+                            extra={"group_version": f"{group}/{version}", "error": e.message})
+                continue
+            for res in resources:
                 found.setdefault((res.group, res.kind), res)
-        return Discovery(found)
+        return Discovery(found, unavailable)
 
     def list_objects(self, resource: Resource, *, namespace: str, selector: str) -> list[Obj]:
         query = [("labelSelector", selector)] if selector else []
@@ -200,7 +275,8 @@ class KubeCluster:
     def _resources(self, group: str, version: str) -> list[Resource]:
         path = f"/apis/{group}/{version}" if group else f"/api/{version}"
         try:
-            body = self._call("GET", path, where=f"discovery {path}")
+            body = self._call("GET", path, where=f"discovery {path}",
+                              attempts=self.retry.discovery_attempts if group else None)
         except NotFoundError:
             return []
         return [Resource(group, version, r["kind"], r["name"], bool(r.get("namespaced")),
@@ -208,32 +284,56 @@ class KubeCluster:
                 for r in body.get("resources") or [] if "/" not in r["name"]]
 
     def _call(self, method: str, path: str, *, where: str, query: list[tuple[str, str]] | None
-              = None, body: Any = None, content_type: str = "application/json") -> Obj:
-        headers = {"Accept": "application/json", "Content-Type": content_type}
+              = None, body: Any = None, content_type: str = _JSON,
+              attempts: int | None = None) -> Obj:
+        """One request, retried as the module docs say; its answer, or its ClusterError."""
+        request = _Request(method, path, where, query or [], body, content_type)
+        limit = attempts or self.retry.attempts
+        attempt = 1
+        while True:
+            outcome = self._once(request, attempt)
+            if not isinstance(outcome, Failure):
+                return outcome
+            if not may_retry(outcome, method=method, attempt=attempt, limit=limit,
+                              timeout_attempts=self.retry.timeout_attempts):
+                raise outcome.error from outcome.cause
+            self._wait(outcome, attempt)
+            attempt += 1
+
+    def _once(self, request: _Request, attempt: int) -> Obj | Failure:
+        started = time.monotonic()
+        headers = {"Accept": _JSON, "Content-Type": request.content_type}
         try:
-            request = self.api.param_serialize(method=method, resource_path=path,
-                                               query_params=query or [], header_params=headers,
-                                               body=body, auth_settings=["BearerToken"])
-            response = self.api.call_api(*request, _request_timeout=self.timeout)
+            serialized = self.api.param_serialize(
+                method=request.method, resource_path=request.path,
+                query_params=request.query, header_params=headers, body=request.body,
+                auth_settings=["BearerToken"])
+            response = self.api.call_api(*serialized, _request_timeout=self.timeout)
             raw = response.read()
-        except (urllib3.exceptions.HTTPError, OSError) as e:
-            raise ClusterError(f"{method} failed: {cut(str(e), 200)}", where=where) from e
-        return _answer(response.status, raw, where=where)
+        except (urllib3.exceptions.HTTPError, OSError, kubernetes.client.ApiException) as e:
+            _log_request(request, 0, started, attempt, error=type(e).__name__)
+            return unanswered(e, method=request.method, where=request.where, attempt=attempt,
+                              timeout=self.timeout)
+        _log_request(request, response.status, started, attempt)
+        return answer(response.status, raw, where=request.where, attempt=attempt,
+                      retry_after=response.headers.get("Retry-After"))
+
+    def _wait(self, failure: Failure, attempt: int) -> None:
+        wait = self.retry.delay(attempt, retry_after=failure.error.retry_after,
+                                rand=self.rand())
+        log.info("retrying an API request", extra={
+            "object": failure.error.where, "attempt": attempt, "wait_s": round(wait, 3),
+            "error": failure.error.message})
+        self.sleep(wait)
 
 
-def _answer(status: int, raw: bytes, *, where: str) -> Obj:
-    if len(raw) > _MAX_RESPONSE:
-        raise ClusterError(f"response of {len(raw)} bytes is over the cap", where=where)
-    try:
-        data = json.loads(raw) if raw else {}
-    except ValueError:
-        data = {"message": raw.decode("utf-8", "replace")}
-    if 200 <= status < 300:
-        return data if isinstance(data, dict) else {}
-    message = data.get("message") if isinstance(data, dict) else None
-    text = cut(str(message or f"HTTP {status}"), 300)
-    if status == 404:
-        raise NotFoundError(text, where=where)
-    if status == 409:
-        raise ConflictError(text, where=where)
-    raise ClusterError(f"{text} (HTTP {status})", where=where)
+def _log_request(request: _Request, status: int, started: float, attempt: int, *,
+                 error: str = "") -> None:
+    extra: dict[str, object] = {
+        "method": request.method, "path": request.path, "status": status,
+        "duration_ms": round((time.monotonic() - started) * 1000, 1), "attempt": attempt}
+    if error:
+        extra["error"] = error
+    log.debug("api request", extra=extra)
+
+

@@ -19,8 +19,17 @@ values or credentials.
     │   ├── RuleViolationError  the contract's rules refuse a release
     │   └── LedgerTamperedError a signature or the hash chain does not verify
     └── ClusterError            the Kubernetes API refused or failed a request
-        ├── NotFoundError       a 404: the object, its namespace or its kind is not there
-        ├── ConflictError       a 409: the object exists, or changed since it was read
+        ├── ApiError            an error answer (status, reason), or none (status 0)
+        │   ├── NotFoundError         404: the object, its namespace or its kind is not there
+        │   ├── ConflictError         409: the object exists, or changed since it was read
+        │   ├── ForbiddenError        403: RBAC or an admission rule refused the request
+        │   ├── InvalidError          422: the object is invalid; `causes` (field, message)
+        │   ├── TooManyRequestsError  429, still, after the retries
+        │   ├── ServerError           5xx but 504, still, after the retries
+        │   ├── ApiTimeoutError       504, or no answer in time (connect or read)
+        │   └── ApiConnectionError    no connection, or one cut mid-request; TLS refused
+        ├── GroupUnavailableError an object's API group failed discovery (a broken
+        │                         aggregated API): not applied, listed or pruned
         ├── UnsafePruneError    a prune the syncer will not do (read error, empty release)
         ├── OwnershipError      an object another channel or tool owns: no takeover
         └── LockedError         another sync of the channel holds its lock
@@ -28,7 +37,12 @@ values or credentials.
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
+    "ApiConnectionError",
+    "ApiError",
+    "ApiTimeoutError",
     "BlobIntegrityError",
     "BlobNotFoundError",
     "BlobStoreError",
@@ -36,7 +50,10 @@ __all__ = [
     "ClusterError",
     "ConfigError",
     "ConflictError",
+    "ForbiddenError",
     "GitError",
+    "GroupUnavailableError",
+    "InvalidError",
     "LedgerError",
     "LedgerTamperedError",
     "LockedError",
@@ -45,7 +62,9 @@ __all__ = [
     "PolicyError",
     "RenderError",
     "RuleViolationError",
+    "ServerError",
     "SyncerError",
+    "TooManyRequestsError",
     "UnsafeArchiveError",
     "UnsafePruneError",
 ]
@@ -123,12 +142,76 @@ class ClusterError(SyncerError):
     """The Kubernetes API refused or failed a request."""
 
 
-class NotFoundError(ClusterError):
+class ApiError(ClusterError):
+    """The API server answered a request with an error, or did not answer (`status` 0).
+
+    `status` and `reason` are the server's (`reason` from its Status body, "" if none);
+    `attempts` counts the requests made, retries included; `retry_after` is the server's
+    Retry-After in seconds, if it sent one.
+    """
+
+    def __init__(self, message: str, *, where: str | None = None, status: int = 0,
+                 reason: str = "", attempts: int = 1, retry_after: float | None = None) -> None:
+        super().__init__(message, where=where)
+        self.status, self.reason = status, reason
+        self.attempts, self.retry_after = attempts, retry_after
+
+
+class NotFoundError(ApiError):
     """A 404: the object, its namespace or its resource type does not exist."""
 
 
-class ConflictError(ClusterError):
+class ConflictError(ApiError):
     """A 409: the object already exists, or changed since it was read."""
+
+
+class ForbiddenError(ApiError):
+    """A 403: the credentials may not do this (RBAC), or an admission rule refused it."""
+
+
+class InvalidError(ApiError):
+    """A 422: the server refused the object; `causes` holds its (field, message) pairs."""
+
+    def __init__(self, message: str, *, causes: tuple[tuple[str, str], ...] = (),
+                 **context: Any) -> None:
+        super().__init__(message, **context)
+        self.causes = causes
+
+
+class TooManyRequestsError(ApiError):
+    """A 429 that lasted through every retry: the server sheds load."""
+
+
+class ServerError(ApiError):
+    """A 5xx (other than 504) that lasted through every retry."""
+
+
+class ApiTimeoutError(ApiError):
+    """No answer in time: a connect or read timeout of the client, or a 504 of the server.
+    `sent` says whether the request had gone out (then the server may have acted on it)."""
+
+    def __init__(self, message: str, *, sent: bool = True, **context: Any) -> None:
+        super().__init__(message, **context)
+        self.sent = sent
+
+
+class ApiConnectionError(ApiError):
+    """No connection (refused, unresolvable, TLS refused), or one cut mid-request. `sent`
+    says whether the request had gone out (then the server may have acted on it)."""
+
+    def __init__(self, message: str, *, sent: bool = True, **context: Any) -> None:
+        super().__init__(message, **context)
+        self.sent = sent
+
+
+class GroupUnavailableError(ClusterError):
+    """An object's API group version could not be discovered (an aggregated API whose
+    service is down, a 5xx, a timeout): its kinds are neither applied, listed nor pruned."""
+
+    def __init__(self, message: str, *, where: str | None = None, group_version: str = "",
+                 cause: str = "") -> None:
+        super().__init__(message, where=where)
+        self.group_version, self.cause = group_version, cause
 
 
 class UnsafePruneError(ClusterError):

@@ -25,7 +25,7 @@ from syncer_standins.kubeapi import Fault, KubeApiServer
 
 from syncer.blobstore.local import LocalBlobStore
 from syncer.cluster import connect
-from syncer.errors import ClusterError
+from syncer.errors import ApiTimeoutError
 from syncer.ledger.local import LocalLedger
 from syncer.reconcile import Reconciler, load
 
@@ -42,13 +42,15 @@ def changed_release(pushed: Path, home: Path) -> None:
 
 @pytest.mark.parametrize(("fault", "words"), [
     (Fault(method="PATCH", path=WRITE, dry_run=False, status=500, times=9),
-     "injected fault (HTTP 500)"),
+     "injected fault (HTTP 500, 5 attempts)"),
     (Fault(method="PATCH", path=WRITE, dry_run=False, status=409, reason="Conflict", times=9),
      "injected fault"),
     (Fault(method="PATCH", path=WRITE, dry_run=False, status=429, reason="TooManyRequests",
-           retry_after=1, times=9), "injected fault (HTTP 429)"),
-    (Fault(method="PATCH", path=WRITE, dry_run=False, cut=True, times=9), "PATCH failed"),
-    (Fault(method="PATCH", path=WRITE, dry_run=False, dies=True), "PATCH failed"),
+           retry_after=1, times=9), "injected fault (HTTP 429, 5 attempts)"),
+    (Fault(method="PATCH", path=WRITE, dry_run=False, cut=True, times=9),
+     "PATCH failed: connection lost"),
+    (Fault(method="PATCH", path=WRITE, dry_run=False, dies=True),
+     "PATCH failed: connection lost"),
 ], ids=["500", "409", "429", "cut", "dies"])
 def test_a_write_refused_mid_apply(pushed: Path, home: Path, api: KubeApiServer,
                                    core: kubernetes.client.CoreV1Api, fault: Fault,
@@ -77,14 +79,16 @@ def test_an_api_server_answering_late(pushed: Path, home: Path, api: KubeApiServ
                                       capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "sync")[0] == 0
     changed_release(pushed, home)
-    api.faults.add(Fault(method="PATCH", path=WRITE, dry_run=False, delay=2.0))
+    late = api.faults.add(Fault(method="PATCH", path=WRITE, dry_run=False, delay=2.0,
+                                times=2))  # a read timeout is retried once only
     ledger, blobs = LocalLedger(home / "ledger.sqlite"), LocalBlobStore(home / "blobs")
     head = ledger.head("shop-dev")
     assert head is not None
     reconciler = Reconciler(connect(kubeconfig=tmp_path / "kubeconfig", timeout=0.5))
-    with pytest.raises(ClusterError, match="PATCH failed"):
+    with pytest.raises(ApiTimeoutError, match=r"PATCH failed: no answer within 0.5s \(2 "):
         reconciler.sync(reconciler.observe(load(head, blobs=blobs)))
-    time.sleep(2.0)  # the late answer comes and goes
+    assert late.seen == 2
+    time.sleep(2.0)  # the late answers come and go
     assert run(capsys, "sync")[0] == 0
     assert run(capsys, "diff")[0] == 0
 
