@@ -8,7 +8,10 @@
   inside, or every custom resource of their kind): what is there that the channel does not
   manage. A top-level object counts; dependents (with ownerReferences), Events, the
   Endpoints of the channel's Services and what the cluster puts in every namespace do not.
-  What cannot be read counts too: no prune on a guess.
+  What cannot be read counts too: no prune on a guess, and that includes every API group
+  whose discovery failed (`Discovery.unavailable`): what it holds in a namespace is unknown.
+- `unread` lists the inventory's objects of such a group: they can be neither listed nor
+  pruned, so the plan keeps them, and the inventory with them, until the group answers.
 """
 
 from __future__ import annotations
@@ -16,13 +19,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Final
 
+from syncer import inventory as inv
 from syncer import plan
 from syncer.cluster import Cluster, Discovery, Resource
 from syncer.errors import ClusterError
 from syncer.kinds import defined_kind
 from syncer.model import LABEL_CHANNEL, Obj, ObjectRef
 
-__all__ = ["held", "read"]
+__all__ = ["held", "read", "unread"]
 
 _EVERY_NAMESPACE: Final = {("", "ConfigMap", "kube-root-ca.crt"),
                            ("", "ConfigMap", "openshift-service-ca.crt"),
@@ -52,6 +56,19 @@ def read(cluster: Cluster, discovery: Discovery, *, channel: str, desired: Itera
     return managed, others
 
 
+def unread(discovery: Discovery, entries: Iterable[inv.Entry]) -> dict[ObjectRef, Obj]:
+    """The inventory entries whose kind is unknown because their API group failed
+    discovery, each as the inventory records it (apiVersion, kind, namespace, name)."""
+    return {entry.ref: _recorded(entry) for entry in entries
+            if discovery.find(entry.ref.group, entry.kind) is None
+            and discovery.unavailable_in(entry.ref.group)}
+
+
+def _recorded(entry: inv.Entry) -> Obj:
+    meta = {"name": entry.name, **({"namespace": entry.namespace} if entry.namespace else {})}
+    return {"apiVersion": entry.api_version, "kind": entry.kind, "metadata": meta}
+
+
 def held(cluster: Cluster, discovery: Discovery, *, channel: str,
          candidates: Iterable[ObjectRef],
          managed: Mapping[ObjectRef, Obj]) -> dict[ObjectRef, tuple[str, ...]]:
@@ -71,7 +88,7 @@ def _in_namespace(cluster: Cluster, discovery: Discovery, namespace: str, channe
                   managed: Mapping[ObjectRef, Obj]) -> list[str]:
     services = {r.name for r in managed if (r.group, r.kind, r.namespace) ==
                 ("", "Service", namespace)}
-    found: list[str] = []
+    found = [_unknown(gv) for gv in sorted(discovery.unavailable)]
     for resource in _namespaced_content(discovery):
         found += _foreign(cluster, resource, namespace, channel,
                           skip=lambda ref: _cluster_made(ref, services))
@@ -81,9 +98,10 @@ def _in_namespace(cluster: Cluster, discovery: Discovery, namespace: str, channe
 
 
 def _of_crd(cluster: Cluster, discovery: Discovery, crd: Obj, channel: str) -> list[str]:
-    resource = discovery.find(*defined_kind(crd))
-    if resource is None:
-        return []  # not served: no custom resource of it can exist
+    group, kind = defined_kind(crd)
+    resource = discovery.find(group, kind)
+    if resource is None:  # not served: no custom resource of it can exist, unless unknown
+        return [_unknown(gv) for gv in sorted(discovery.unavailable_in(group))]
     return _foreign(cluster, resource, "", channel, skip=lambda ref: False)
 
 
@@ -97,6 +115,10 @@ def _foreign(cluster: Cluster, resource: Resource, namespace: str, channel: str,
     return [str(ref) for obj in objects
             if _channel_of(obj) != channel and not _owned(obj)
             and not skip(ref := ObjectRef.of(obj))]
+
+
+def _unknown(group_version: str) -> str:
+    return f"what API group {group_version} holds (its discovery failed)"
 
 
 def _namespaced_content(discovery: Discovery) -> list[Resource]:

@@ -17,6 +17,8 @@ Ownership (docs/architecture.md, "Ownership and prune safety"):
 - a Namespace or a CRD is pruned only when the channel opts in (`prune_namespaces`,
   `prune_crds`), and even then not while the release still has objects in it (of its kind),
   nor while it holds objects this channel does not manage (`LiveState.held`).
+- an inventory object whose API group could not be read (`LiveState.unread`) is neither
+  pruned nor forgotten: it is skipped, and kept in the inventory (`kept`).
 """
 
 from __future__ import annotations
@@ -133,11 +135,13 @@ class LiveState:
     """What the cluster holds. `managed`: objects carrying this channel's label. `others`:
     objects at a desired object's place without it. `held`: for a Namespace or CRD that may
     be pruned, the objects in it (of its kind) that this channel does not manage, or what
-    could not be read."""
+    could not be read. `unread`: inventory objects of an API group that could not be read,
+    as the inventory records them."""
 
     managed: Mapping[ObjectRef, Obj]
     others: Mapping[ObjectRef, Obj] = field(default_factory=dict)
     held: Mapping[ObjectRef, tuple[str, ...]] = field(default_factory=dict)
+    unread: Mapping[ObjectRef, Obj] = field(default_factory=dict)
 
 
 def guarded_prunes(desired: Sequence[Obj], managed: Mapping[ObjectRef, Obj],
@@ -157,13 +161,15 @@ def decide(desired: Sequence[Obj], live: LiveState, inventory: Iterable[ObjectRe
     """The change set: one decision per desired object, then the prunes."""
     wanted = {ObjectRef.of(o): o for o in desired}
     guard = _PruneGuard(rules, wanted.values(), live.held)
-    prunes = [guard.decide(ref, live.managed[ref])
-              for ref in sorted(set(inventory) - set(wanted), key=apply_order, reverse=True)
-              if ref in live.managed]
+    gone = sorted(set(inventory) - set(wanted), key=apply_order, reverse=True)
+    prunes = [guard.decide(ref, live.managed[ref]) for ref in gone if ref in live.managed]
     if not wanted and prunes and not allow_empty:
         raise UnsafePruneError(f"the release has no objects and would prune all "
                                f"{len(prunes)} of the channel's objects; pass --allow-empty "
                                "to do that", where="release")
+    prunes += [Change(ref, Action.SKIP, None, live.unread[ref],
+                      f"its API group {ref.group} could not be read: not pruned")
+               for ref in gone if ref in live.unread and ref not in live.managed]
     applied = [_decide_one(ref, wanted[ref], live, channel)
                for ref in sorted(wanted, key=apply_order)]
     return ChangeSet(tuple(applied + prunes))

@@ -112,6 +112,7 @@ class Reconciler:
     def observe(self, loaded: Loaded) -> Observed:
         release = loaded.release
         discovery = self.cluster.discover()
+        _refuse_unavailable(discovery, loaded.objects)
         scope = _scope(discovery, loaded.objects)
         placed = plan.place(loaded.objects, scope=scope, namespace=loaded.namespace)
         desired = plan.decorate(placed, channel=release.channel, seq=release.seq,
@@ -124,7 +125,8 @@ class Reconciler:
         held = livestate.held(self.cluster, discovery, channel=release.channel,
                               candidates=plan.guarded_prunes(desired, managed, known, rules),
                               managed=managed)
-        changes = plan.decide(desired, plan.LiveState(managed, others, held), known,
+        unread = livestate.unread(discovery, known.values())
+        changes = plan.decide(desired, plan.LiveState(managed, others, held, unread), known,
                               channel=release.channel, rules=rules,
                               allow_empty=self.options.allow_empty)
         return Observed(loaded, tuple(desired), changes, inventory, discovery)
@@ -350,3 +352,10 @@ def _leaves(tree: Mapping[str, object], prefix: str) -> Iterable[str]:
             yield from _leaves(sub, path)
         elif key != ".":
             yield path
+
+def _refuse_unavailable(discovery: Discovery, objects: Iterable[Obj]) -> None:
+    """GroupUnavailableError for the first object whose API group failed discovery."""
+    for obj in objects:
+        ref = ObjectRef.of(obj)
+        discovery.check(ref.group, ref.kind, where=str(ref),
+                        version=str(obj["apiVersion"]).rpartition("/")[2])
