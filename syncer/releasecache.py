@@ -60,7 +60,7 @@ FORMAT: Final = "syncer-release-cache/1"
 
 def load_cached(release: Release, *, blobs: BlobStore, cache: ReleaseCache | None) -> Loaded:
     """`reconcile.load(release, blobs=blobs)`, through `cache` when there is one."""
-    if cache is None:
+    if cache is None or not _fingerprinted():
         return load(release, blobs=blobs)
     hit = cache.get(release)
     if hit is not None:
@@ -130,6 +130,16 @@ def fingerprint() -> str:
         digest.update(path.relative_to(package).as_posix().encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
+
+
+def _fingerprinted() -> bool:
+    """Whether syncer's sources can be read for the fingerprint (else nothing is cached)."""
+    try:
+        fingerprint()
+    except OSError as e:
+        log.debug("release cache off: the sources cannot be read", extra={"error": str(e)})
+        return False
+    return True
 
 
 def _key(release: Release) -> dict[str, str]:
