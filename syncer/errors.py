@@ -139,7 +139,25 @@ class LedgerTamperedError(LedgerError):
 
 
 class ClusterError(SyncerError):
-    """The Kubernetes API refused or failed a request."""
+    """The Kubernetes API refused or failed a request.
+
+    When it stops a sync midway, `applied` and `pruned` name (`Kind/ns/name`) what that sync
+    wrote before, and the message says how far it got (`stopped_sync`).
+    """
+
+    applied: tuple[str, ...] = ()
+    pruned: tuple[str, ...] = ()
+
+    def stopped_sync(self, *, applied: tuple[object, ...], pruned: tuple[object, ...],
+                     planned: int) -> ClusterError:
+        """This error, recording what the sync it stopped had written (of `planned`)."""
+        self.applied = tuple(str(r) for r in applied)
+        self.pruned = tuple(str(r) for r in pruned)
+        written = len(self.applied) + len(self.pruned)
+        self.message += (f" (the sync stopped there: {written} of {planned} changes written;"
+                         " the next sync resumes)")
+        self.args = (str(self),)
+        return self
 
 
 class ApiError(ClusterError):

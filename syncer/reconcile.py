@@ -6,25 +6,37 @@ dry-runs what changed for an exact per-object diff; `sync` applies in stages (Na
 CRDs, wait until established, then the rest), prunes, and records the new inventory.
 
 Nothing is applied unless every change first passed a server-side dry run, and nothing is
-pruned after a failed read or a failed apply.
+pruned after a failed read or a failed apply. Dry runs, applies and prunes run on a bounded
+pool (`SyncOptions.workers`, `workpool`): every dry run at once, then the applies kind by
+kind in the apply order (all Namespaces, then all CRDs, ...), the prunes in reverse. The
+first failure stops the sync: no further request starts, those in flight finish, and the
+error raised (of its own type) says what was written before it.
 """
 
 from __future__ import annotations
 
 import copy
+import itertools
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from syncer import inventory as inv
-from syncer import livestate, plan
+from syncer import livestate, plan, workpool
 from syncer.blobstore import BlobStore
 from syncer.bundle import Bundle, unpack
 from syncer.cluster import Cluster, Discovery
 from syncer.config import CONFIG_FILE, ChannelConfig, parse_config
 from syncer.diff import unified
-from syncer.errors import BundleError, ClusterError, LockedError, NotFoundError, OwnershipError
+from syncer.errors import (
+    BundleError,
+    ClusterError,
+    LockedError,
+    NotFoundError,
+    OwnershipError,
+)
 from syncer.kinds import crd_scopes
 from syncer.lock import ChannelLock
 from syncer.model import Action, Change, ChangeSet, Obj, ObjectRef, Release
@@ -75,6 +87,7 @@ class SyncOptions:
     allow_empty: bool = False
     inventory_namespace: str = inv.DEFAULT_NAMESPACE
     crd_timeout: float = 30.0
+    workers: int = 8  # API requests in flight at once while dry-running, applying, pruning
 
 
 @dataclass(frozen=True)
@@ -159,10 +172,14 @@ class Reconciler:
             self._refuse_if_changed(observed)
             self._record_intent(observed)
             applied: list[Change] = []
-            discovery = self._apply_staged(changes, observed.discovery, applied, lock.renew)
-            pruned = self._prune(changes.of(Action.PRUNE), discovery, lock.renew)
+            pruned: list[Change] = []
+            try:
+                discovery = self._apply_staged(changes, observed.discovery, applied, lock.renew)
+                self._prune(changes.of(Action.PRUNE), discovery, pruned, lock.renew)
+            except workpool.Stopped as stopped:
+                raise _stopped(stopped.error, changes, applied, pruned) from None
             self._record(observed, [*observed.desired, *plan.kept(changes)], discovery)
-        return SyncResult(observed, tuple(applied), pruned, changes.of(Action.SKIP))
+        return SyncResult(observed, tuple(applied), tuple(pruned), changes.of(Action.SKIP))
 
     # --- reading -------------------------------------------------------------------------
 
@@ -190,35 +207,49 @@ class Reconciler:
     # --- writing -------------------------------------------------------------------------
 
     def _preflight(self, changes: ChangeSet, discovery: Discovery) -> None:
-        """Dry-run every change the server can check now, before anything is written."""
-        for change in changes.of(Action.CREATE, Action.UPDATE):
-            self._would_be(change, discovery, changes)
+        """Dry-run every change the server can check now, before anything is written; the
+        first refusal in apply order is raised."""
+        todo = changes.of(Action.CREATE, Action.UPDATE)
+        try:
+            workpool.run([partial(self._would_be, c, discovery, changes) for c in todo],
+                         workers=self.options.workers)
+        except workpool.Stopped as stopped:
+            raise stopped.error from None
 
     def _apply_staged(self, changes: ChangeSet, discovery: Discovery,
                       applied: list[Change], tick: Callable[[], None]) -> Discovery:
         """Namespaces and CRDs, wait for the CRDs, then the rest; the discovery after."""
         todo = changes.of(Action.CREATE, Action.UPDATE)
         first = [c for c in todo if (c.ref.group, c.ref.kind) in (plan.NAMESPACE, plan.CRD)]
-        for change in first:
-            tick()
-            self._apply_one(change, discovery, applied)
+        self._in_tiers(first, partial(self._apply_one, discovery=discovery), applied, tick)
         if any((c.ref.group, c.ref.kind) == plan.CRD for c in first):
             self._wait_established([c.ref for c in first if (c.ref.group, c.ref.kind) == plan.CRD],
                                    discovery)
             discovery = self.cluster.discover()
-        for change in todo:
-            if change not in first:
-                tick()
-                self._apply_one(change, discovery, applied)
+        rest = [c for c in todo if c not in first]
+        self._in_tiers(rest, partial(self._apply_one, discovery=discovery), applied, tick)
         return discovery
 
-    def _apply_one(self, change: Change, discovery: Discovery, applied: list[Change]) -> None:
+    def _in_tiers(self, changes: Sequence[Change], step: Callable[[Change], None],
+                  done: list[Change], tick: Callable[[], None]) -> None:
+        """`step` each change, a kind at a time in the given order, the changes of one kind
+        on the pool; `done` receives each change stepped, also when one fails."""
+        for _, tier in itertools.groupby(changes, key=lambda c: plan.apply_order(c.ref)[:2]):
+            batch = list(tier)
+            try:
+                workpool.run([partial(step, c) for c in batch], workers=self.options.workers,
+                             tick=tick)
+            except workpool.Stopped as stopped:
+                done.extend(batch[i] for i in sorted(stopped.done))
+                raise
+            done.extend(batch)
+
+    def _apply_one(self, change: Change, *, discovery: Discovery) -> None:
         assert change.desired is not None
         before = change.live
         after = self.cluster.apply(change.desired, discovery.of(change.ref))
         _log_takeovers(change.ref, before, after)
         log.info("applied", extra={"object": str(change.ref), "action": change.action.value})
-        applied.append(change)
 
     def _wait_established(self, crds: list[ObjectRef], discovery: Discovery) -> None:
         resource = discovery.of(crds[0])
@@ -229,17 +260,16 @@ class Reconciler:
                     raise ClusterError("not Established in time", where=str(ref))
                 time.sleep(0.2)
 
-    def _prune(self, prunes: Iterable[Change], discovery: Discovery,
-               tick: Callable[[], None]) -> tuple[Change, ...]:
-        done = []
-        for change in prunes:
-            assert change.live is not None
-            tick()
-            resource = discovery.of(change.ref)
-            self.cluster.delete(resource, namespace=change.ref.namespace, name=change.ref.name)
-            log.info("pruned", extra={"object": str(change.ref), "action": "prune"})
-            done.append(change)
-        return tuple(done)
+    def _prune(self, prunes: Sequence[Change], discovery: Discovery, done: list[Change],
+               tick: Callable[[], None]) -> None:
+        """Delete, a kind at a time in reverse apply order (the plan's order)."""
+        self._in_tiers(prunes, partial(self._prune_one, discovery=discovery), done, tick)
+
+    def _prune_one(self, change: Change, *, discovery: Discovery) -> None:
+        assert change.live is not None
+        resource = discovery.of(change.ref)
+        self.cluster.delete(resource, namespace=change.ref.namespace, name=change.ref.name)
+        log.info("pruned", extra={"object": str(change.ref), "action": "prune"})
 
     def _refuse_if_changed(self, observed: Observed) -> None:
         """Another sync may have written between this one's reading and its lock."""
@@ -289,6 +319,16 @@ def _scope(discovery: Discovery, objects: Iterable[Obj]) -> plan.Scope:
         return found.namespaced if found else pending.get((group, kind))
 
     return scope
+
+
+def _stopped(error: BaseException, changes: ChangeSet, applied: Sequence[Change],
+             pruned: Sequence[Change]) -> BaseException:
+    """The error a sync stops with, naming what it wrote before (a bug is raised as is)."""
+    if not isinstance(error, ClusterError):
+        return error
+    planned = len(changes.of(Action.CREATE, Action.UPDATE, Action.PRUNE))
+    return error.stopped_sync(applied=tuple(c.ref for c in applied),
+                              pruned=tuple(c.ref for c in pruned), planned=planned)
 
 
 def _refuse_blocked(changes: ChangeSet) -> None:
@@ -352,6 +392,7 @@ def _leaves(tree: Mapping[str, object], prefix: str) -> Iterable[str]:
             yield from _leaves(sub, path)
         elif key != ".":
             yield path
+
 
 def _refuse_unavailable(discovery: Discovery, objects: Iterable[Obj]) -> None:
     """GroupUnavailableError for the first object whose API group failed discovery."""

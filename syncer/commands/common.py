@@ -68,6 +68,19 @@ def cluster_args(parser: argparse.ArgumentParser, *, inventory: bool = True) -> 
         parser.add_argument("--inventory-namespace", default="syncer-system",
                             help="namespace of the inventory ConfigMaps (default "
                             "syncer-system)")
+        parser.add_argument("--workers", type=_workers, default=8, metavar="N",
+                            help="API requests in flight at once for dry runs, applies and "
+                            "prunes (default 8; 1 sends them one by one)")
+
+
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= 64:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number from 1 to 64")
+    return value
 
 
 def release_args(parser: argparse.ArgumentParser) -> None:
@@ -139,5 +152,5 @@ def reconciler(args: argparse.Namespace, *, dry_run: bool) -> Reconciler:
 
     cluster = connect(kubeconfig=args.kubeconfig, context=args.context)
     options = SyncOptions(dry_run=dry_run, allow_empty=args.allow_empty,
-                          inventory_namespace=args.inventory_namespace)
+                          inventory_namespace=args.inventory_namespace, workers=args.workers)
     return Reconciler(cluster, options=options)

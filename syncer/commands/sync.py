@@ -6,6 +6,8 @@ import argparse
 
 from syncer import output
 from syncer.commands import common
+from syncer.errors import ClusterError
+from syncer.model import ChangeSet
 
 __all__ = ["add_parser"]
 
@@ -32,8 +34,18 @@ def run(args: argparse.Namespace) -> int:
     reconciler = common.reconciler(args, dry_run=args.dry_run)
     observed = reconciler.observe(loaded)
     print(output.release_line(release))
-    result = reconciler.sync(observed)
+    try:
+        result = reconciler.sync(observed)
+    except ClusterError as e:  # what it wrote before it stopped, then the error's line
+        _print_written(observed.changes, {*e.applied, *e.pruned})
+        raise
     for line in output.change_lines(observed.changes, dry_run=args.dry_run):
         print(line)
     print(output.summary(result.observed.changes, dry_run=args.dry_run))
     return 0
+
+
+def _print_written(changes: ChangeSet, written: set[str]) -> None:
+    done = ChangeSet(tuple(c for c in changes.changes if str(c.ref) in written))
+    for line in output.change_lines(done):
+        print(line)
