@@ -151,8 +151,9 @@ class Cluster(Protocol):
 
 def connect(*, kubeconfig: Path | None = None, context: str | None = None,
             timeout: float = 30.0, retry: RetryPolicy | None = None,
-            sleep: Callable[[float], None] = time.sleep) -> KubeCluster:
-    """A cluster from a kubeconfig file ($KUBECONFIG, ~/.kube/config) or in-cluster config."""
+            sleep: Callable[[float], None] = time.sleep, connections: int = 10) -> KubeCluster:
+    """A cluster from a kubeconfig file ($KUBECONFIG, ~/.kube/config) or in-cluster config;
+    `connections` kept open for reuse (at least the number of calls made at once)."""
     config = kubernetes.client.Configuration()
     if kubeconfig is None and os.environ.get("KUBECONFIG"):
         kubeconfig = Path(os.environ["KUBECONFIG"])  # read now: the client reads it at import
@@ -169,6 +170,7 @@ def connect(*, kubeconfig: Path | None = None, context: str | None = None,
         raise ConfigError(f"cannot load cluster credentials: {cut(str(e), 200)}",
                           where=where) from e
     config.retries = 0  # urllib3 would retry blindly, each time waiting the whole timeout
+    config.connection_pool_maxsize = max(connections, 1)
     return KubeCluster(kubernetes.client.ApiClient(config), timeout=timeout, retry=retry,
                        sleep=sleep)
 

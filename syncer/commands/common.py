@@ -150,7 +150,8 @@ def reconciler(args: argparse.Namespace, *, dry_run: bool) -> Reconciler:
     from syncer.cluster import connect  # noqa: PLC0415
     from syncer.reconcile import Reconciler, SyncOptions  # noqa: PLC0415
 
-    cluster = connect(kubeconfig=args.kubeconfig, context=args.context)
+    cluster = connect(kubeconfig=args.kubeconfig, context=args.context,
+                      connections=args.workers + 2)  # the workers, the lock, a spare
     options = SyncOptions(dry_run=dry_run, allow_empty=args.allow_empty,
                           inventory_namespace=args.inventory_namespace, workers=args.workers)
     return Reconciler(cluster, options=options)

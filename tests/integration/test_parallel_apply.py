@@ -215,3 +215,12 @@ def test_the_cli_prints_what_was_written_then_the_error(
     code, out, err = run(capsys, "sync", "--workers", "1")
     assert code == 0, err
     assert run(capsys, "diff")[0] == 0
+
+
+def test_many_workers_reuse_their_connections(
+        pushed: Path, home: Path, api: KubeApiServer,
+        capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture) -> None:
+    many(pushed, home)
+    code, _, err = run(capsys, "sync", "--workers", "24")
+    assert code == 0, err
+    assert "pool is full" not in caplog.text + err  # urllib3 would discard connections
