@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
-from deepdiff import DeepDiff
 
 from syncer import quantities
 from syncer.model import FIELD_MANAGER, Obj, ObjectRef
@@ -193,7 +192,9 @@ def _all_scalars(items: list[Any]) -> bool:
 
 
 def _same_scalar(want: object, have: object, *, quantity: bool) -> bool:
-    if quantity and want != have:
+    if type(want) is type(have) and want == have:  # the common case, first
+        return True
+    if quantity:
         return quantities.same(want, have)
     if isinstance(want, bool) or isinstance(have, bool):
         return want is have
@@ -330,7 +331,7 @@ def _normalized(obj: Obj | None) -> Obj | None:
     return None if obj is None else normalize(obj)
 
 
-class _Dumper(yaml.SafeDumper):
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
     """SafeDumper that writes multi-line strings as `|` blocks, so diffs show changed lines."""
 
 
@@ -359,6 +360,8 @@ def changed_paths(before: Obj, after: Obj) -> tuple[str, ...]:
     """
     old, new = mask_secrets(normalize(before), normalize(after))
     trees = _keyed(old, ""), _keyed(new, "")
+    from deepdiff import DeepDiff  # noqa: PLC0415 - a second of imports, for this alone
+
     found = DeepDiff(trees[0], trees[1], view="tree", threshold_to_diff_deeper=0)
     levels = (level for group in found.values() for level in group)
     paths = {_render(level.path(output_format="list"), trees) for level in levels}

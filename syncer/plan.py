@@ -23,7 +23,6 @@ Ownership (docs/architecture.md, "Ownership and prune safety"):
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -44,6 +43,7 @@ from syncer.model import (
     ChangeSet,
     Obj,
     ObjectRef,
+    clone,
 )
 
 __all__ = ["BOOKKEEPING", "CRD", "NAMESPACE", "LiveState", "PruneRules", "Scope", "apply_order",
@@ -89,7 +89,7 @@ def _placed(obj: Obj, *, scope: Scope, namespace: str) -> Obj:
         raise RenderError(f"the cluster serves no kind {ref.kind!r} of group "
                           f"{ref.group or 'core'!r}, and no CRD in this release defines it",
                           where=str(ref))
-    out = copy.deepcopy(obj)
+    out: Obj = clone(obj)
     meta = out["metadata"]
     if namespaced and not ref.namespace:
         meta["namespace"] = namespace
@@ -99,11 +99,12 @@ def _placed(obj: Obj, *, scope: Scope, namespace: str) -> Obj:
 
 
 def decorate(objects: Iterable[Obj], *, channel: str, seq: int, blob_id: str) -> list[Obj]:
-    """Copies carrying the channel's labels and the release's annotations."""
+    """Copies carrying the channel's labels and the release's annotations: new top-level
+    maps and metadata; the rest (spec, data...) is shared with `objects` and never changed."""
     out = []
     for obj in objects:
-        copied = copy.deepcopy(obj)
-        meta = copied["metadata"]
+        copied = dict(obj)
+        meta = copied["metadata"] = dict(copied["metadata"])
         meta["labels"] = {**(meta.get("labels") or {}), LABEL_MANAGED_BY: MANAGED_BY,
                           LABEL_CHANNEL: channel}
         meta["annotations"] = {**(meta.get("annotations") or {}),
@@ -271,8 +272,9 @@ class _PruneGuard:
 def _with_bookkeeping_of(desired: Obj, live: Obj) -> Obj:
     """`desired` with live's bookkeeping annotations, so that they never count as drift."""
     live_notes = (live.get("metadata") or {}).get("annotations") or {}
-    out = copy.deepcopy(desired)
-    notes = out["metadata"].setdefault("annotations", {})
+    out = dict(desired)  # shares all but what changes, as `decorate` does
+    meta = out["metadata"] = dict(out["metadata"])
+    notes = meta["annotations"] = dict(meta.get("annotations") or {})
     for key in BOOKKEEPING:
         if key in live_notes:
             notes[key] = live_notes[key]
