@@ -259,6 +259,13 @@ def _walk_owned(fields: Mapping[str, Any], desired: Any, path: str, found: list[
     """Rule 2: record owned fields (`f:`, `k:`, `v:`, `i:` entries) that `desired` lacks."""
     for entry, child in fields.items():
         kind, _, raw = entry.partition(":")
+        if kind == "f":  # most entries: a field, its path built only when it is needed
+            value = desired.get(raw) if type(desired) is dict else None
+            if value is None:
+                found.append(f"{path}.{raw}")
+            elif child and type(child) is dict:
+                _walk_owned(child, value, f"{path}.{raw}", found)
+            continue
         located = _locate(kind, raw, desired, path)
         if located is None:
             continue
