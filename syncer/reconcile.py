@@ -6,11 +6,15 @@ dry-runs what changed for an exact per-object diff; `sync` applies in stages (Na
 CRDs, wait until established, then the rest), prunes, and records the new inventory.
 
 Nothing is applied unless every change first passed a server-side dry run, and nothing is
-pruned after a failed read or a failed apply. Dry runs, applies and prunes run on a bounded
-pool (`SyncOptions.workers`, `workpool`): every dry run at once, then the applies kind by
-kind in the apply order (all Namespaces, then all CRDs, ...), the prunes in reverse. The
-first failure stops the sync: no further request starts, those in flight finish, and the
-error raised (of its own type) says what was written before it.
+pruned after a failed read or a failed apply. (An object in a Namespace, or of a CRD, that
+the release itself creates cannot be dry-run before that Namespace or CRD exists: its dry
+run comes right after them, before any other object is written.)
+
+Dry runs, applies and prunes run on a bounded pool (`SyncOptions.workers`, `workpool`):
+every dry run at once, then the applies kind by kind in the apply order (all Namespaces,
+then all CRDs, ...), the prunes in reverse. The first failure stops the sync: no further
+request starts, those in flight finish, and the error raised (of its own type) says what
+was written before it.
 """
 
 from __future__ import annotations
@@ -34,7 +38,6 @@ from syncer.errors import (
     BundleError,
     ClusterError,
     LockedError,
-    NotFoundError,
     OwnershipError,
 )
 from syncer.kinds import crd_scopes
@@ -152,7 +155,8 @@ class Reconciler:
             if change.action is Action.BLOCKED:
                 text = f"# {change.ref}: {change.reason}\n"
             else:
-                after = self._would_be(change, observed.discovery, observed.changes)
+                after = self._would_be(change, observed.discovery,
+                                       _new_namespaces(observed.changes))
                 text = unified(change.ref, _plain(change.live), _plain(after))
             out.append(ObjectDiff(change, text))
         return out
@@ -189,44 +193,50 @@ class Reconciler:
                                  name=inv.configmap_name(channel))
         return inv.from_configmap(found) if found else None
 
-    def _would_be(self, change: Change, discovery: Discovery, changes: ChangeSet) -> Obj | None:
-        """The server's dry run of `change`. A new object whose namespace this release
-        creates cannot be dry-run yet (404): only then is its own manifest taken instead."""
+    def _would_be(self, change: Change, discovery: Discovery,
+                  new_namespaces: frozenset[str]) -> Obj | None:
+        """The server's dry run of `change`; its own manifest if it cannot be dry-run yet
+        (`_deferred`), without asking."""
         if change.desired is None:
             return None
-        resource = discovery.find(change.ref.group, change.ref.kind)
-        if resource is None:
+        if _deferred(change, discovery, new_namespaces):
             return change.desired
-        try:
-            return self.cluster.apply(change.desired, resource, dry_run=True)
-        except NotFoundError:
-            if change.action is Action.CREATE and change.ref.namespace in _new_namespaces(changes):
-                return change.desired
-            raise
+        return self.cluster.apply(change.desired, discovery.of(change.ref), dry_run=True)
 
     # --- writing -------------------------------------------------------------------------
 
     def _preflight(self, changes: ChangeSet, discovery: Discovery) -> None:
         """Dry-run every change the server can check now, before anything is written; the
-        first refusal in apply order is raised."""
-        todo = changes.of(Action.CREATE, Action.UPDATE)
+        first refusal in apply order is raised. The rest waits for `_apply_staged`."""
+        new = _new_namespaces(changes)
+        todo = [c for c in changes.of(Action.CREATE, Action.UPDATE)
+                if not _deferred(c, discovery, new)]
         try:
-            workpool.run([partial(self._would_be, c, discovery, changes) for c in todo],
-                         workers=self.options.workers)
+            self._dry_run(todo, discovery)
         except workpool.Stopped as stopped:
             raise stopped.error from None
 
+    def _dry_run(self, changes: Sequence[Change], discovery: Discovery) -> None:
+        assert all(c.desired is not None for c in changes)
+        workpool.run([partial(self.cluster.apply, c.desired, discovery.of(c.ref), dry_run=True)
+                      for c in changes if c.desired is not None], workers=self.options.workers)
+
     def _apply_staged(self, changes: ChangeSet, discovery: Discovery,
                       applied: list[Change], tick: Callable[[], None]) -> Discovery:
-        """Namespaces and CRDs, wait for the CRDs, then the rest; the discovery after."""
+        """Namespaces and CRDs, wait for the CRDs; then the dry runs that had to wait for
+        them (a refusal stops the sync with only those written), then the rest; the
+        discovery after."""
         todo = changes.of(Action.CREATE, Action.UPDATE)
         first = [c for c in todo if (c.ref.group, c.ref.kind) in (plan.NAMESPACE, plan.CRD)]
         self._in_tiers(first, partial(self._apply_one, discovery=discovery), applied, tick)
+        before = discovery
         if any((c.ref.group, c.ref.kind) == plan.CRD for c in first):
             self._wait_established([c.ref for c in first if (c.ref.group, c.ref.kind) == plan.CRD],
                                    discovery)
             discovery = self.cluster.discover()
         rest = [c for c in todo if c not in first]
+        new = _new_namespaces(changes)
+        self._dry_run([c for c in rest if _deferred(c, before, new)], discovery)
         self._in_tiers(rest, partial(self._apply_one, discovery=discovery), applied, tick)
         return discovery
 
@@ -338,6 +348,15 @@ def _refuse_blocked(changes: ChangeSet) -> None:
         more = f" (and {len(blocked) - 1} more)" if len(blocked) > 1 else ""
         raise OwnershipError(f"{blocked[0].reason}{more}; nothing was applied",
                              where=str(blocked[0].ref))
+
+
+def _deferred(change: Change, discovery: Discovery, new_namespaces: frozenset[str]) -> bool:
+    """Whether `change` cannot be dry-run before this release's own Namespaces and CRDs
+    exist: its namespace, or its kind, is created by the release (the server would answer
+    404)."""
+    ref = change.ref
+    return (ref.namespace in new_namespaces
+            or discovery.find(ref.group, ref.kind) is None)
 
 
 def _new_namespaces(changes: ChangeSet) -> frozenset[str]:
