@@ -150,13 +150,13 @@ class Reconciler:
     def diff(self, observed: Observed) -> list[ObjectDiff]:
         """Exact diffs: what the API server would make of each changed object."""
         out = []
+        new = _new_namespaces(observed.changes)
         for change in observed.changes.of(Action.CREATE, Action.UPDATE, Action.PRUNE,
                                           Action.BLOCKED):
             if change.action is Action.BLOCKED:
                 text = f"# {change.ref}: {change.reason}\n"
             else:
-                after = self._would_be(change, observed.discovery,
-                                       _new_namespaces(observed.changes))
+                after = self._would_be(change, observed.discovery, new)
                 text = unified(change.ref, _plain(change.live), _plain(after))
             out.append(ObjectDiff(change, text))
         return out
