@@ -148,16 +148,23 @@ class Reconciler:
         return Observed(loaded, tuple(desired), changes, inventory, discovery)
 
     def diff(self, observed: Observed) -> list[ObjectDiff]:
-        """Exact diffs: what the API server would make of each changed object."""
-        out = []
+        """Exact diffs: what the API server would make of each changed object (the dry
+        runs on the pool; the first refusal in apply order is raised)."""
         new = _new_namespaces(observed.changes)
-        for change in observed.changes.of(Action.CREATE, Action.UPDATE, Action.PRUNE,
-                                          Action.BLOCKED):
+        shown = observed.changes.of(Action.CREATE, Action.UPDATE, Action.PRUNE, Action.BLOCKED)
+        asked = [c for c in shown if c.action is not Action.BLOCKED]
+        try:
+            answers = workpool.run([partial(self._would_be, c, observed.discovery, new)
+                                    for c in asked], workers=self.options.workers)
+        except workpool.Stopped as stopped:
+            raise stopped.error from None
+        after = dict(zip((c.ref for c in asked), answers, strict=True))
+        out = []
+        for change in shown:
             if change.action is Action.BLOCKED:
                 text = f"# {change.ref}: {change.reason}\n"
             else:
-                after = self._would_be(change, observed.discovery, new)
-                text = unified(change.ref, _plain(change.live), _plain(after))
+                text = unified(change.ref, _plain(change.live), _plain(after[change.ref]))
             out.append(ObjectDiff(change, text))
         return out
 
