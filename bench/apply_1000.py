@@ -9,8 +9,14 @@ publish recorded; a second syncer side syncs with that cache emptied first (as o
 that did not publish). kubectl reads the same objects from one file, its discovery cache
 warm. Everything is deleted afterwards.
 
-Usage: python bench/apply_1000.py [--objects N] [--repeat N] [--keep]
+Usage: python bench/apply_1000.py [--objects N] [--repeat N] [--keep] [--workers N]
+                                  [--latency-ms MS]
 Against a real cluster: KUBECONFIG=path python bench/apply_1000.py
+
+`--latency-ms` (stand-in only) makes every request wait that long before the stand-in
+serves it, as on the way to a remote kube-apiserver and its etcd: the waits of requests
+sent at once overlap, as they do on a real server, while the stand-in's own work (one
+request at a time, under one GIL) does not. `--workers` is passed to `syncer sync`.
 """
 
 from __future__ import annotations
@@ -34,15 +40,26 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=3, help="runs per side (default 3); "
                         "the median is reported, the order of the sides rotates")
     parser.add_argument("--keep", action="store_true", help="keep the work directory")
+    parser.add_argument("--workers", type=int, default=8,
+                        help="syncer sync --workers (default 8, syncer's default)")
+    parser.add_argument("--latency-ms", type=float, default=0.0,
+                        help="stand-in only: every request waits this long (default 0)")
     args = parser.parse_args()
     with h.workdir(args.keep) as work, h.api_server(work) as server:
         h.header(f"first apply of {args.objects:,} ConfigMaps + 1 Namespace", server)
+        if args.latency_ms:
+            if not server.is_standin:
+                raise SystemExit("bench: --latency-ms works on the stand-in only")
+            server.standin.faults.latency = args.latency_ms / 1000
+            print(f"stand-in latency: every request waits {args.latency_ms:g} ms")
+        print(f"syncer sync --workers {args.workers}")
         cache = work / "kubectl-cache"
         h.warm_kubectl(server, cache)
         runs: list[list[h.Run]] = [[] for _ in SIDES]
         for index in range(args.repeat):
             for side, run in enumerate(_one_round(server, work / f"round-{index}", cache,
-                                                  args.objects, rotate=index)):
+                                                  args.objects, rotate=index,
+                                                  workers=args.workers)):
                 runs[side].append(run)
         print(f"load average at end: {h.load()}")
         _report(runs, server, args.objects)
@@ -50,7 +67,7 @@ def main() -> int:
 
 
 def _one_round(server: h.Server, work: Path, cache: Path, count: int, *,
-               rotate: int) -> list[h.Run]:
+               rotate: int, workers: int) -> list[h.Run]:
     """One first apply per side, each into its own new namespace; the runs in SIDES order."""
     suffix = h.tag()
     namespaces = {f"bench-apply-{suffix}": f"bench-apply-syncer-{suffix}",
@@ -67,7 +84,8 @@ def _one_round(server: h.Server, work: Path, cache: Path, count: int, *,
     manifest.write_text(h.objects(ns_kubectl, count))
 
     def sync(repo: h.AppRepo, label: str) -> h.Run:
-        return h.run_child(label, server.syncer("sync", "--channel", repo.channels[0]),
+        return h.run_child(label, server.syncer("sync", "--channel", repo.channels[0],
+                                                "--workers", str(workers)),
                            server=server, counter=server.counter(h.syncer_requests),
                            env=repo.env(server), cwd=repo.path)
 

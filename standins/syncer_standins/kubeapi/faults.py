@@ -48,6 +48,10 @@ class Faults:
         self._armed: list[Fault] = []
         self._lock = threading.Lock()
         self._dead: Fault | None = None
+        self.latency = 0.0
+        """Seconds every request waits before it is served, as on the way to a remote
+        kube-apiserver and its etcd; the waits of concurrent requests overlap (benchmarks
+        use it to see what sending requests at once gains where a request takes time)."""
 
     def add(self, fault: Fault) -> Fault:
         with self._lock:

@@ -101,7 +101,10 @@ class Handler(TrackedHandler):
 
     def _faulted(self, request: Request) -> bool:
         """Answer as an armed `Fault` says, if one matches; True if it did."""
-        fault = self.server.state.faults.take(request.method, request.path, request.query)
+        faults = self.server.state.faults
+        if faults.latency:
+            time.sleep(faults.latency)
+        fault = faults.take(request.method, request.path, request.query)
         if fault is None:
             return False
         if fault.delay:
