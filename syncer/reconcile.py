@@ -223,10 +223,12 @@ class Reconciler:
         except workpool.Stopped as stopped:
             raise stopped.error from None
 
-    def _dry_run(self, changes: Sequence[Change], discovery: Discovery) -> None:
+    def _dry_run(self, changes: Sequence[Change], discovery: Discovery,
+                 tick: Callable[[], None] = lambda: None) -> None:
         assert all(c.desired is not None for c in changes)
         workpool.run([partial(self.cluster.apply, c.desired, discovery.of(c.ref), dry_run=True)
-                      for c in changes if c.desired is not None], workers=self.options.workers)
+                      for c in changes if c.desired is not None], workers=self.options.workers,
+                     tick=tick)
 
     def _apply_staged(self, changes: ChangeSet, discovery: Discovery,
                       applied: list[Change], tick: Callable[[], None]) -> Discovery:
@@ -243,7 +245,7 @@ class Reconciler:
             discovery = self.cluster.discover()
         rest = [c for c in todo if c not in first]
         new = _new_namespaces(changes)
-        self._dry_run([c for c in rest if _deferred(c, before, new)], discovery)
+        self._dry_run([c for c in rest if _deferred(c, before, new)], discovery, tick)
         self._in_tiers(rest, partial(self._apply_one, discovery=discovery), applied, tick)
         return discovery
 
