@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from syncer.errors import PolicyError
 from syncer.model import Obj, ObjectRef
 
-__all__ = ["Violation", "check", "enforce"]
+__all__ = ["Violation", "check", "enforce", "reads_as_secret"]
 
 
 @dataclass(frozen=True)
@@ -40,12 +40,17 @@ def enforce(objects: Iterable[Obj], *, where: str) -> None:
         raise PolicyError(f"{found[0]}{more}", where=where)
 
 
-def _plaintext_secret(obj: Obj) -> list[Violation]:
-    """Any object whose kind reads as Secret, whatever its apiVersion says: the API server
+def reads_as_secret(obj: Obj) -> bool:
+    """Whether the object's kind reads as Secret, whatever its apiVersion says: the API server
     takes `/v1` as `v1`, and a bundle is public even if the server would refuse the object.
-    A custom kind named Secret in another group is refused too (rare, and the safe side)."""
+    A custom kind named Secret in another group counts too (rare, and the safe side)."""
     kind = obj.get("kind")
-    if not isinstance(kind, str) or kind.strip().casefold() != "secret":
+    return isinstance(kind, str) and kind.strip().casefold() == "secret"
+
+
+def _plaintext_secret(obj: Obj) -> list[Violation]:
+    """A Secret (`reads_as_secret`) with values in `data` or `stringData`."""
+    if not reads_as_secret(obj):
         return []
     fields = [f for f in ("data", "stringData") if obj.get(f)]
     if not fields:

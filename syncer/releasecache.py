@@ -48,7 +48,7 @@ from syncer.cachedir import CacheDir
 from syncer.config import CONFIG_FILE, Home, parse_config
 from syncer.errors import SyncerError
 from syncer.model import Obj, Release
-from syncer.policy import enforce
+from syncer.policy import enforce, reads_as_secret
 from syncer.reconcile import Loaded, load
 
 __all__ = ["FORMAT", "ReleaseCache", "fingerprint", "load_cached"]
@@ -208,8 +208,7 @@ def _exact_json(objects: Sequence[Obj]) -> list[Any] | None:
 
 def _holds_secret_values(objects: Sequence[Obj]) -> bool:
     """Whether any object whose kind reads as Secret carries `data` or `stringData`."""
-    return any(isinstance(o.get("kind"), str) and o["kind"].strip().casefold() == "secret"
-               and ("data" in o or "stringData" in o) for o in objects)
+    return any(reads_as_secret(o) and ("data" in o or "stringData" in o) for o in objects)
 
 
 class _Kept:
