@@ -55,6 +55,7 @@ from syncer.retries import Failure, RetryPolicy, answer, may_retry, unanswered
 __all__ = [
     "Cluster",
     "Discovery",
+    "Impersonation",
     "KubeCluster",
     "Resource",
     "RetryPolicy",
@@ -136,7 +137,11 @@ class Cluster(Protocol):
 
     def get(self, resource: Resource, *, namespace: str, name: str) -> Obj | None: ...
 
-    def apply(self, obj: Obj, resource: Resource, *, dry_run: bool = False) -> Obj: ...
+    def apply(self, obj: Obj, resource: Resource, *, dry_run: bool = False,
+              subresource: str = "", manager: str = FIELD_MANAGER) -> Obj:
+        """Server-side apply (force) as field manager `manager`, to the object or to its
+        `subresource` (`status`)."""
+        ...
 
     def create(self, obj: Obj, resource: Resource) -> Obj:
         """POST: ConflictError if the object exists."""
@@ -180,6 +185,13 @@ def _in_cluster() -> bool:
 
 
 @dataclass(frozen=True)
+class Impersonation:
+    """Who requests are made as (`KubeCluster.as_user`)."""
+
+    user: str
+
+
+@dataclass(frozen=True)
 class _Request:
     method: str
     path: str
@@ -196,11 +208,21 @@ class KubeCluster:
     def __init__(self, api: kubernetes.client.ApiClient, *, timeout: float = 30.0,
                  retry: RetryPolicy | None = None,
                  sleep: Callable[[float], None] = time.sleep,
-                 rand: Callable[[], float] = random.random) -> None:
+                 rand: Callable[[], float] = random.random,
+                 impersonate: Impersonation | None = None) -> None:
         self.api = api
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.sleep, self.rand = sleep, rand
+        self.impersonate = impersonate
+
+    def as_user(self, user: str) -> KubeCluster:
+        """The same cluster and connections, each request made as `user` (the
+        `Impersonate-User` header): the server checks that this client may impersonate, then
+        authorizes the request by `user`'s own RBAC (a service account's groups follow from
+        its name)."""
+        return KubeCluster(self.api, timeout=self.timeout, retry=self.retry, sleep=self.sleep,
+                           rand=self.rand, impersonate=Impersonation(user))
 
     def discover(self) -> Discovery:
         found: dict[tuple[str, str], Resource] = {}
@@ -236,12 +258,15 @@ class KubeCluster:
         except NotFoundError:
             return None
 
-    def apply(self, obj: Obj, resource: Resource, *, dry_run: bool = False) -> Obj:
+    def apply(self, obj: Obj, resource: Resource, *, dry_run: bool = False,
+              subresource: str = "", manager: str = FIELD_MANAGER) -> Obj:
         ref = ObjectRef.of(obj)
-        query = [("fieldManager", FIELD_MANAGER), ("force", "true")]
+        query = [("fieldManager", manager), ("force", "true")]
         if dry_run:
             query.append(("dryRun", "All"))
         path = resource.path(namespace=ref.namespace, name=ref.name)
+        if subresource:
+            path += f"/{subresource}"
         return self._call("PATCH", path, query=query, body=obj, where=str(ref),
                           content_type="application/apply-patch+yaml")
 
@@ -305,6 +330,8 @@ class KubeCluster:
     def _once(self, request: _Request, attempt: int) -> Obj | Failure:
         started = time.monotonic()
         headers = {"Accept": _JSON, "Content-Type": request.content_type}
+        if self.impersonate:
+            headers["Impersonate-User"] = self.impersonate.user
         try:
             serialized = self.api.param_serialize(
                 method=request.method, resource_path=request.path,

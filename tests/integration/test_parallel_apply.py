@@ -24,7 +24,7 @@ from syncer.blobstore.local import LocalBlobStore
 from syncer.cluster import Cluster, Discovery, KubeCluster, Resource, connect
 from syncer.errors import ClusterError
 from syncer.ledger.local import LocalLedger
-from syncer.model import Obj, ObjectRef
+from syncer.model import FIELD_MANAGER, Obj, ObjectRef
 from syncer.reconcile import Loaded, Reconciler, SyncOptions, load
 
 N = 40
@@ -77,12 +77,14 @@ class Recording:
     def get(self, resource: Resource, *, namespace: str, name: str) -> Obj | None:
         return self.inner.get(resource, namespace=namespace, name=name)
 
-    def apply(self, obj: Obj, resource: Resource, *, dry_run: bool = False) -> Obj:
+    def apply(self, obj: Obj, resource: Resource, *, dry_run: bool = False,
+              subresource: str = "", manager: str = FIELD_MANAGER) -> Obj:
         ref = str(ObjectRef.of(obj))
         with self._span("dry-run" if dry_run else "apply", ref):
             if not dry_run and ref.startswith("ConfigMap/shop-dev/cm-"):
                 self._meet()
-            return self.inner.apply(obj, resource, dry_run=dry_run)
+            return self.inner.apply(obj, resource, dry_run=dry_run, subresource=subresource,
+                                    manager=manager)
 
     def _meet(self) -> None:
         with self._lock:
