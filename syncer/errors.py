@@ -32,7 +32,9 @@ values or credentials.
         │                         aggregated API): not applied, listed or pruned
         ├── UnsafePruneError    a prune the syncer will not do (read error, empty release)
         ├── OwnershipError      an object another channel or tool owns: no takeover
-        └── LockedError         another sync of the channel holds its lock
+        ├── LockedError         another sync of the channel holds its lock
+        ├── UnhealthyError      a wave did not become healthy: the later waves wait
+        └── SyncStoppedError    the sync was told to stop (SIGTERM, leadership lost)
 """
 
 from __future__ import annotations
@@ -63,8 +65,10 @@ __all__ = [
     "RenderError",
     "RuleViolationError",
     "ServerError",
+    "SyncStoppedError",
     "SyncerError",
     "TooManyRequestsError",
+    "UnhealthyError",
     "UnsafeArchiveError",
     "UnsafePruneError",
 ]
@@ -242,6 +246,16 @@ class OwnershipError(ClusterError):
 
 class LockedError(ClusterError):
     """Another sync of the channel holds its lock: two syncs never write at once."""
+
+
+class UnhealthyError(ClusterError):
+    """An object a wave applied turned Degraded, or stayed Progressing past the deadline:
+    the later waves are not applied."""
+
+
+class SyncStoppedError(ClusterError):
+    """The sync stopped between two steps because it was told to (the process is shutting
+    down, or this replica lost the leader Lease); what it wrote is in the inventory."""
 
 
 def cut(text: str, limit: int = _MAX_DETAIL) -> str:

@@ -58,6 +58,8 @@ BOOKKEEPING = (ANNOTATION_RELEASE, ANNOTATION_BLOB_ID)
 NAMESPACE = ("", "Namespace")
 CRD = ("apiextensions.k8s.io", "CustomResourceDefinition")
 _FIRST = {NAMESPACE, CRD}
+_WEBHOOKS = {("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
+             ("admissionregistration.k8s.io", "MutatingWebhookConfiguration")}
 _SHOWN = 3  # held objects named in a reason
 _KIND_ORDER = (
     "Namespace", "CustomResourceDefinition", "PriorityClass", "StorageClass",
@@ -114,11 +116,18 @@ def decorate(objects: Iterable[Obj], *, channel: str, seq: int, blob_id: str) ->
 
 
 def apply_order(ref: ObjectRef) -> tuple[int, int, str, str, str, str]:
-    """Namespaces and CRDs first, then cluster-scoped kinds, then namespaced ones by kind.
+    """Namespaces and CRDs first, then cluster-scoped kinds, then namespaced ones by kind,
+    admission webhook configurations last (until what serves them runs, they would refuse
+    every write they match, as in Flux's staged apply).
 
     A total order: ties are broken by namespace, kind, group and name.
     """
-    stage = 0 if (ref.group, ref.kind) in _FIRST else (1 if not ref.namespace else 2)
+    if (ref.group, ref.kind) in _FIRST:
+        stage = 0
+    elif (ref.group, ref.kind) in _WEBHOOKS:
+        stage = 3
+    else:
+        stage = 1 if not ref.namespace else 2
     rank = _KIND_ORDER.index(ref.kind) if ref.kind in _KIND_ORDER else len(_KIND_ORDER)
     return stage, rank, ref.namespace, ref.kind, ref.group, ref.name
 

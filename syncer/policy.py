@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from syncer import waves
 from syncer.errors import PolicyError
 from syncer.model import Obj, ObjectRef
 
@@ -33,11 +34,14 @@ def check(objects: Iterable[Obj]) -> list[Violation]:
 
 
 def enforce(objects: Iterable[Obj], *, where: str) -> None:
-    """Raise PolicyError naming the first violation (and how many there are)."""
+    """Raise PolicyError naming the first violation (and how many there are), or the first
+    wave annotation that is invalid or out of order (`waves.check`)."""
+    objects = list(objects)
     found = check(objects)
     if found:
         more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
         raise PolicyError(f"{found[0]}{more}", where=where)
+    waves.check(objects)
 
 
 def reads_as_secret(obj: Obj) -> bool:
