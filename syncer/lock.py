@@ -17,10 +17,8 @@ Times are MicroTime, six fractional digits, as the API server requires.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
-import secrets
 import socket
 import time
 from collections.abc import Callable
@@ -30,17 +28,13 @@ from typing import Self
 from syncer import inventory as inv
 from syncer.cluster import Cluster, Discovery, Resource
 from syncer.errors import ClusterError, ConflictError, LockedError
+from syncer.microtime import holder_identity, micro, parse
 from syncer.model import Obj
 
 __all__ = ["ChannelLock", "holder_identity"]
 
 log = logging.getLogger(__name__)
 _GROUP = "coordination.k8s.io"
-
-
-def holder_identity() -> str:
-    """Who holds a lock: host, process and a random part (two syncs in one process differ)."""
-    return f"{socket.gethostname()[:40]}-{os.getpid()}-{secrets.token_hex(3)}"
 
 
 class ChannelLock:
@@ -83,7 +77,7 @@ class ChannelLock:
         LockedError if another sync took it over meanwhile."""
         if self.lease is None or self.clock() - self.renewed < self.duration_s / 3:
             return
-        spec = {**self.lease["spec"], "renewTime": _micro(self.clock())}
+        spec = {**self.lease["spec"], "renewTime": micro(self.clock())}
         try:
             self.lease = self.cluster.replace({**self.lease, "spec": spec}, self.resource)
         except ConflictError as e:
@@ -110,17 +104,17 @@ class ChannelLock:
 
     def _refuse_if_held(self, lease: Obj) -> None:
         spec = lease.get("spec") or {}
-        renewed = _parse(spec.get("renewTime") or spec.get("acquireTime"))
+        renewed = parse(spec.get("renewTime") or spec.get("acquireTime"))
         ends = renewed + float(spec.get("leaseDurationSeconds") or 0)
         if self.clock() < ends and not _gone(str(spec.get("holderIdentity"))):
             raise LockedError(f"channel is being synced by {spec.get('holderIdentity')} "
-                              f"(lock held until {_micro(ends)}); try again later",
+                              f"(lock held until {micro(ends)}); try again later",
                               where=self._where())
         log.warning("taking over an expired channel lock",
                     extra={"lease": self.name, "holder": spec.get("holderIdentity")})
 
     def _lease(self) -> Obj:
-        now = _micro(self.clock())
+        now = micro(self.clock())
         return {"apiVersion": f"{_GROUP}/v1", "kind": "Lease",
                 "metadata": {"name": self.name, "namespace": self.namespace},
                 "spec": {"holderIdentity": self.holder,
@@ -144,20 +138,3 @@ def _gone(holder: str) -> bool:
     except OSError:
         return False
     return False
-
-
-def _micro(seconds: float) -> str:
-    """A MicroTime: RFC 3339 in UTC with exactly six fractional digits."""
-    return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def _parse(text: object) -> float:
-    """Seconds since the epoch of a MicroTime or Time; 0 when absent or unreadable."""
-    if not isinstance(text, str):
-        return 0.0
-    for fmt in ("%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%dT%H:%M:%SZ"):
-        try:
-            return dt.datetime.strptime(text, fmt).replace(tzinfo=dt.UTC).timestamp()
-        except ValueError:
-            continue
-    return 0.0

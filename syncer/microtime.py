@@ -1,0 +1,41 @@
+"""What a `coordination.k8s.io/v1` Lease is written with: its times and its holder.
+
+A Lease's `acquireTime` and `renewTime` are MicroTimes: RFC 3339 in UTC with exactly six
+fractional digits (the API server refuses any other number of digits). `holder_identity`
+names the process that holds one. The channel lock (`syncer.lock`) and leader election
+(`syncer.leader`) both write Leases; this module is what they share.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+import socket
+
+__all__ = ["holder_identity", "micro", "parse"]
+
+_FORMATS = ("%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%dT%H:%M:%SZ")
+
+
+def holder_identity() -> str:
+    """Who holds a Lease: host, process and a random part (two holders in one process
+    differ)."""
+    return f"{socket.gethostname()[:40]}-{os.getpid()}-{secrets.token_hex(3)}"
+
+
+def micro(seconds: float) -> str:
+    """A MicroTime: RFC 3339 in UTC with exactly six fractional digits."""
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime(_FORMATS[0])
+
+
+def parse(text: object) -> float:
+    """Seconds since the epoch of a MicroTime or Time; 0 when absent or unreadable."""
+    if not isinstance(text, str):
+        return 0.0
+    for fmt in _FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt).replace(tzinfo=dt.UTC).timestamp()
+        except ValueError:
+            continue
+    return 0.0
