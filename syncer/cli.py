@@ -13,13 +13,24 @@ import traceback
 from collections.abc import Sequence
 
 from syncer import __version__
-from syncer.commands import common, diff, doctor, history, hooks, init, publish, show, sync
+from syncer.commands import (
+    common,
+    diff,
+    doctor,
+    history,
+    hooks,
+    init,
+    install,
+    publish,
+    show,
+    sync,
+)
 from syncer.errors import SyncerError, cut
 from syncer.logs import configure_logging
 
 __all__ = ["build_parser", "main"]
 
-_COMMANDS = (init, publish, sync, diff, history, show, doctor, hooks)
+_COMMANDS = (init, publish, sync, diff, history, show, doctor, hooks, install)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
