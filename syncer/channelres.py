@@ -61,6 +61,7 @@ __all__ = [
     "rfc3339",
     "set_suspend",
     "status_body",
+    "wait_handled",
     "write_status",
 ]
 
@@ -678,4 +679,21 @@ def _cli_requested(live: Obj) -> str | None:
 def now_requested(clock: Clock) -> str:
     """A new value for the reconcile annotation: the time, to the microsecond."""
     return micro(clock.now())
+
+
+def wait_handled(cluster: Cluster, discovery: Discovery, namespace: str, name: str, *,
+                 at: str, clock: Clock, timeout_s: float, poll_s: float = 1.0) -> Obj:
+    """The Channel once its `status.lastHandledReconcileAt` is `at`, read every `poll_s`;
+    a ClusterError when `timeout_s` runs out first."""
+    deadline = clock.monotonic() + timeout_s
+    while True:
+        live = get_channel(cluster, discovery, namespace, name)
+        if (live.get("status") or {}).get("lastHandledReconcileAt") == at:
+            return live
+        left = deadline - clock.monotonic()
+        if left <= 0:
+            raise ClusterError(f"the controller did not handle the reconcile request of {at} "
+                               f"in {timeout_s:g}s (is syncer run running?)",
+                               where=f"{KIND}/{namespace}/{name}")
+        clock.wait(min(poll_s, left))
 

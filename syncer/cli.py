@@ -22,7 +22,10 @@ from syncer.commands import (
     init,
     install,
     publish,
+    reconcile_cmd,
     show,
+    status,
+    suspend,
     sync,
 )
 from syncer.errors import SyncerError, cut
@@ -30,7 +33,8 @@ from syncer.logs import configure_logging
 
 __all__ = ["build_parser", "main"]
 
-_COMMANDS = (init, publish, sync, diff, history, show, doctor, hooks, install)
+_COMMANDS = (init, publish, sync, diff, history, show, doctor, hooks, install, status, suspend,
+             reconcile_cmd)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
