@@ -37,6 +37,7 @@ from syncer.config import check_channel_name
 from syncer.errors import ClusterError, ConfigError, cut
 from syncer.microtime import micro
 from syncer.model import Obj, Release
+from syncer.notify import targets
 from syncer.tenancy import Lane
 
 __all__ = [
@@ -191,7 +192,7 @@ def _spec(obj: Mapping[str, Any], meta: Mapping[str, Any], *, name: str,
         allowed_namespaces=_names(spec.get("allowedNamespaces"), "spec.allowedNamespaces",
                                   _NAMESPACE),
         allowed_kinds=_names(spec.get("allowedKinds"), "spec.allowedKinds", _KIND_RULE),
-        notify=_notify(_get(spec, "notify", [])),
+        notify=_notify(spec.get("notify")),
         history_limit=_history_limit(_get(spec, "historyLimit", 10)),
         generation=_int(meta.get("generation")),
         reconcile_requested=_requested(meta.get("annotations")),
@@ -205,10 +206,7 @@ _SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-
 _KIND_RULE = re.compile(
     r"([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?(\*|[A-Za-z][A-Za-z0-9]*)")
 _PROFILE = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?")
-_URL = re.compile(r"https?://\S+")
 _MAX_LIST = 256
-_MAX_NOTIFY = 16
-_MAX_URL = 2048
 _MAX_KIND_RULE = 317
 _MIN_INTERVAL_S, _MAX_INTERVAL_S = 1.0, 7 * 86400.0
 
@@ -280,24 +278,16 @@ def _names(value: Any, path: str, rule: re.Pattern[str]) -> tuple[str, ...] | No
 
 
 def _notify(value: Any) -> tuple[tuple[str, str], ...]:
-    if not isinstance(value, list) or len(value) > _MAX_NOTIFY:
-        raise _Bad("spec.notify", f"must be a list of at most {_MAX_NOTIFY} targets")
-    found = tuple(_target(item, f"spec.notify[{i}]") for i, item in enumerate(value))
-    urls = [url for url, _ in found]
+    """The webhooks, checked as the notifier checks them (`syncer.notify.targets`)."""
+    try:
+        found = targets(value, where="spec")
+    except ConfigError as e:
+        raise _Bad(e.where or "spec.notify", e.message) from None
+    urls = [t.url for t in found]
     for i, url in enumerate(urls):
         if url in urls[:i]:
             raise _Bad(f"spec.notify[{i}].url", "is listed twice")
-    return found
-
-
-def _target(item: Any, path: str) -> tuple[str, str]:
-    spec = _mapping(item, path)
-    url, fmt = spec.get("url"), _get(spec, "format", "json")
-    if not isinstance(url, str) or len(url) > _MAX_URL or not _URL.fullmatch(url):
-        raise _Bad(f"{path}.url", "must be an http:// or https:// URL")  # never echoed
-    if fmt not in ("json", "slack"):
-        raise _Bad(f"{path}.format", f"{cut(repr(fmt), 40)} is not json or slack")
-    return url, str(fmt)
+    return tuple((t.url, t.format) for t in found)
 
 
 def _history_limit(value: Any) -> int:

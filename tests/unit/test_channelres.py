@@ -99,6 +99,8 @@ BAD = [
     ("spec.notify[0]", {"notify": ["https://x"]}),
     ("spec.notify[0].url", {"notify": [{"format": "json"}]}),
     ("spec.notify[0].url", {"notify": [{"url": "ftp://x"}]}),
+    ("spec.notify[0].url", {"notify": [{"url": "https://"}]}),
+    ("spec.notify[0]", {"notify": [{"url": "https://x", "secret": "s"}]}),
     ("spec.notify[0].format", {"notify": [{"url": "https://x", "format": "xml"}]}),
     ("spec.notify[1].url", {"notify": [{"url": "https://x"}, {"url": "https://x"}]}),
     ("spec.historyLimit", {"historyLimit": 0}),
@@ -128,8 +130,9 @@ def test_a_bad_annotation_is_named() -> None:
 
 def test_a_notify_url_is_never_echoed() -> None:
     with pytest.raises(ConfigError) as caught:
-        parse(channel({"notify": [{"url": "https://hooks.example/SECRET TOKEN"}]}))
+        parse(channel({"notify": [{"url": "ftp://hooks.example/SECRET-TOKEN"}]}))
     assert "SECRET" not in str(caught.value)
+    assert caught.value.message.startswith("spec.notify[0].url: ")
 
 
 # --- durations ------------------------------------------------------------------------------
