@@ -13,6 +13,7 @@ from typing import Any
 import kubernetes
 import pytest
 import yaml
+from fakeclock import ManualClock
 from helpers import one_line, run
 from syncer_standins.kubeapi import KubeApiServer
 
@@ -25,7 +26,9 @@ from syncer.channelres import (
     list_channels,
     parse,
     record_event,
+    request_reconcile,
     set_suspend,
+    wait_handled,
     write_status,
 )
 from syncer.cluster import Discovery, KubeCluster, connect
@@ -359,3 +362,18 @@ def test_set_suspend_creates_no_channel(setup: Setup) -> None:
     with pytest.raises(ConfigError, match="Channel/syncer-system/nope: no such Channel"):
         set_suspend(*setup, NS, "nope", True)
     assert live_names(setup) == []
+
+
+def test_a_wait_reads_every_poll_until_its_deadline(setup: Setup) -> None:
+    kubectl_apply(setup)
+    request_reconcile(*setup, NS, "shop-dev", at="first")
+    clock = ManualClock()
+    with pytest.raises(ClusterError, match="did not handle the reconcile request of first "
+                                           "in 10s"):
+        wait_handled(*setup, NS, "shop-dev", at="first", clock=clock, timeout_s=10,
+                     poll_s=4)
+    assert clock.waits == [4, 4, 2]
+    write_status(*setup, parse(live(setup)), applied())
+    handled = wait_handled(*setup, NS, "shop-dev", at="first", clock=clock, timeout_s=10)
+    assert handled["status"]["lastHandledReconcileAt"] == "first"
+    assert clock.waits == [4, 4, 2]
