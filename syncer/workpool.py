@@ -8,7 +8,8 @@ with every call that completed. With `workers=1` the calls run one after the oth
 calling thread.
 
 `tick` is called in the calling thread at least every `poll` seconds while calls run: the
-channel lock renews its Lease there.
+channel lock renews its Lease there, and a sync told to stop raises there. A `tick` that
+raises stops the pool as a failed call would, its error reported first.
 """
 
 from __future__ import annotations
@@ -46,7 +47,12 @@ def run(tasks: Sequence[Callable[[], T]], *, workers: int,
     try:
         running = {pool.submit(task): index for index, task in enumerate(tasks)}
         while running:
-            tick()
+            if not failed:
+                try:
+                    tick()
+                except Exception as e:  # as a failure before every call still to finish
+                    failed[-1] = e
+                    running = _started(running)
             finished, _ = cf.wait(running, timeout=poll, return_when=cf.FIRST_EXCEPTION)
             for future in finished:
                 index = running.pop(future)
@@ -56,9 +62,7 @@ def run(tasks: Sequence[Callable[[], T]], *, workers: int,
                 else:
                     failed[index] = error
             if failed:
-                for future in running:
-                    future.cancel()  # not started yet: never will
-                running = {f: i for f, i in running.items() if not f.cancelled()}
+                running = _started(running)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
     if failed:
@@ -66,11 +70,18 @@ def run(tasks: Sequence[Callable[[], T]], *, workers: int,
     return [done[index] for index in range(len(tasks))]
 
 
+def _started(running: dict[cf.Future[T], int]) -> dict[cf.Future[T], int]:
+    """Cancel the calls not started yet (they never will), keep those running."""
+    for future in running:
+        future.cancel()
+    return {f: i for f, i in running.items() if not f.cancelled()}
+
+
 def _in_turn(tasks: Sequence[Callable[[], T]], tick: Callable[[], None]) -> list[T]:
     done: list[T] = []
     for task in tasks:
-        tick()
         try:
+            tick()
             done.append(task())
         except Exception as e:
             raise Stopped(e, dict(enumerate(done))) from e

@@ -99,16 +99,30 @@ def test_tick_runs_in_the_calling_thread_and_its_error_stops_the_pool() -> None:
     def tick() -> None:
         ticks.append(threading.current_thread().name)
         if len(ticks) >= 2:
-            event.set()
             raise RuntimeError("lock lost")
 
     def slow() -> int:
-        event.wait(10)
+        event.wait(0.3)  # long after the second tick: the third call is cancelled by then
         return 0
 
-    with pytest.raises(RuntimeError, match="lock lost"):
+    with pytest.raises(workpool.Stopped) as caught:
         workpool.run([slow, slow, slow], workers=2, tick=tick, poll=0.01)
     assert set(ticks) == {threading.current_thread().name}
+    assert isinstance(caught.value.error, RuntimeError)
+    assert str(caught.value.error) == "lock lost"
+    assert caught.value.done == {0: 0, 1: 0}  # the two in flight finished, the third never ran
+
+
+def test_a_tick_error_in_turn_is_reported_with_what_ran_before() -> None:
+    def tick() -> None:
+        if len(ran) == 2:
+            raise RuntimeError("stop")
+
+    ran: list[int] = []
+    with pytest.raises(workpool.Stopped) as caught:
+        workpool.run([lambda: ran.append(1), lambda: ran.append(2), lambda: ran.append(3)],
+                     workers=1, tick=tick)
+    assert caught.value.done == {0: None, 1: None} and ran == [1, 2]
 
 
 def test_workers_must_be_positive() -> None:
