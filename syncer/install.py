@@ -21,7 +21,6 @@ in the syncer's namespace, and a prune of whatever a newer install no longer ren
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Mapping
 from importlib import resources
@@ -105,9 +104,10 @@ def resolve(overrides: Mapping[str, Any], defaults: Mapping[str, Any], *,
     values = merge_values(defaults, overrides)
     _check_values(values, where=where)
     values["image"] = values["image"] or f"{IMAGE}:{__version__}"
-    profiles = json.dumps(values["profiles"], sort_keys=True).encode()
+    profiles = yamlsafe.dump({"profiles": values["profiles"]}, default_flow_style=False,
+                             sort_keys=True)  # the ConfigMap's text (values.yaml is sorted)
     values["derived"] = {"version": __version__,
-                         "profilesSha256": hashlib.sha256(profiles).hexdigest()}
+                         "profilesSha256": hashlib.sha256(profiles.encode()).hexdigest()}
     return values
 
 
