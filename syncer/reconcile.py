@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from syncer import inventory as inv
-from syncer import livestate, plan, workpool
+from syncer import livestate, plan, tenancy, workpool
 from syncer.blobstore import BlobStore
 from syncer.bundle import unpack
 from syncer.clock import Clock, SystemClock
@@ -80,8 +80,11 @@ class Reconciler:
     """One cluster, one channel: observe, diff, sync."""
 
     def __init__(self, cluster: Cluster, *, options: SyncOptions | None = None,
-                 clock: Clock | None = None) -> None:
+                 clock: Clock | None = None, books: Cluster | None = None) -> None:
+        """`cluster` reads and writes the channel's objects; `books` (default: `cluster`)
+        its inventory and lock, which a channel's narrower identity may not reach."""
         self.cluster = cluster
+        self.books = books or cluster
         self.options = options or SyncOptions()
         self.clock = clock or SystemClock()
 
@@ -91,6 +94,9 @@ class Reconciler:
         _refuse_unavailable(discovery, loaded.objects)
         scope = _scope(discovery, loaded.objects)
         placed = plan.place(loaded.objects, scope=scope, namespace=loaded.namespace)
+        if self.options.lane is not None:  # before any read outside the lane
+            tenancy.check((ObjectRef.of(o) for o in placed), self.options.lane,
+                          channel=release.channel)
         desired = plan.decorate(placed, channel=release.channel, seq=release.seq,
                                 blob_id=release.blob_id)
         inventory = self._read_inventory(release.channel, discovery)
@@ -136,10 +142,10 @@ class Reconciler:
     def start(self, observed: Observed, *, stop: threading.Event | None = None) -> SyncRun:
         """The sync of `observed` as a value to step (`SyncRun.step`)."""
         return SyncRun(self.cluster, observed, options=self.options, clock=self.clock,
-                       stop=stop)
+                       stop=stop, books=self.books)
 
     def _read_inventory(self, channel: str, discovery: Discovery) -> inv.Inventory | None:
-        return read_inventory(self.cluster, discovery, channel=channel,
+        return read_inventory(self.books, discovery, channel=channel,
                               namespace=self.options.inventory_namespace)
 
     def _would_be(self, change: Change, discovery: Discovery,

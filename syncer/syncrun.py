@@ -21,14 +21,17 @@ which, `run()` steps to the end. The steps, in order:
 5. `record`: the inventory of the applied release; the Lease is released.
 
 Between two steps, and between the calls of a tier, a set `stop` event ends the sync with
-`SyncStoppedError`; calls in flight finish first. Every wait takes the injected `Clock`, so
-tests step time and `stop` cuts a wait short. A sync that stops or fails keeps what it
-wrote in `applied` and `pruned`, and its error says how far it got
-(`ClusterError.stopped_sync`). Abandoning a run (`close`) releases its Lease.
+`SyncStoppedError`; calls in flight finish first. The channel's own objects are read and
+written through `cluster` (in the controller, as the channel's ServiceAccount); its
+bookkeeping (the inventory, the lock, the inventory namespace) through `books` (as syncer).
+Every wait takes the injected `Clock`, so tests step time and `stop` cuts a wait short. A
+sync that stops or fails keeps what it wrote in `applied` and `pruned`, and its error says
+how far it got (`ClusterError.stopped_sync`). Abandoning a run (`close`) releases its Lease.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import logging
 import threading
@@ -44,6 +47,8 @@ from syncer.cluster import Cluster, Discovery
 from syncer.config import ChannelConfig
 from syncer.errors import (
     ClusterError,
+    ConflictError,
+    ForbiddenError,
     LockedError,
     OwnershipError,
     SyncStoppedError,
@@ -51,6 +56,7 @@ from syncer.errors import (
 )
 from syncer.lock import ChannelLock
 from syncer.model import Action, Change, ChangeSet, Obj, ObjectRef, Release
+from syncer.tenancy import Lane
 
 __all__ = ["Loaded", "Observed", "Step", "SyncOptions", "SyncResult", "SyncRun",
            "can_dry_run", "new_namespaces", "read_inventory"]
@@ -83,6 +89,7 @@ class SyncOptions:
     wait: bool = False  # wait for the last wave's health too, not only between waves
     health_timeout: float = 300.0  # how long a wave may stay Progressing
     poll: float = 2.0  # seconds between two health (or CRD) checks
+    lane: Lane | None = None  # the namespaces and kinds the channel may write (`tenancy`)
 
 
 @dataclass(frozen=True)
@@ -120,8 +127,10 @@ class SyncRun:
     """One sync of `observed`, step by step (see the module docs)."""
 
     def __init__(self, cluster: Cluster, observed: Observed, *, options: SyncOptions,
-                 clock: Clock | None = None, stop: threading.Event | None = None) -> None:
+                 clock: Clock | None = None, stop: threading.Event | None = None,
+                 books: Cluster | None = None) -> None:
         self.cluster, self.observed, self.options = cluster, observed, options
+        self.books = books or cluster
         self.clock = clock or SystemClock()
         self.stop = stop or threading.Event()
         self.applied: list[Change] = []
@@ -183,7 +192,7 @@ class SyncRun:
         yield Step("dry-run", detail=f"{len(changes.of(Action.CREATE, Action.UPDATE))} "
                                      "changes checked")
         self._inventory_namespace()
-        with ChannelLock(self.cluster, self.observed.discovery, channel=self._channel,
+        with ChannelLock(self.books, self.observed.discovery, channel=self._channel,
                          namespace=self.options.inventory_namespace,
                          clock=self.clock.now) as lock:
             self._lock = lock
@@ -334,7 +343,7 @@ class SyncRun:
 
     def _refuse_if_changed(self) -> None:
         """Another sync may have written between this one's reading and its lock."""
-        now = read_inventory(self.cluster, self.observed.discovery, channel=self._channel,
+        now = read_inventory(self.books, self.observed.discovery, channel=self._channel,
                              namespace=self.options.inventory_namespace)
         if now != self.observed.inventory:
             seq = f"release {now.seq}" if now else "a release"
@@ -363,13 +372,18 @@ class SyncRun:
         self._write_inventory(record, discovery)
 
     def _inventory_namespace(self) -> None:
+        """Create the inventory namespace if it is missing. A create, not an apply: an
+        apply would take the Namespace's fields (and drop the labels the install gave it);
+        a 409 says it exists, and a 403 that it is the install's (whose syncer may not
+        write Namespaces, and needs none written)."""
         namespace = {"apiVersion": "v1", "kind": "Namespace",
                      "metadata": {"name": self.options.inventory_namespace}}
-        self.cluster.apply(namespace, self.observed.discovery.require("", "Namespace"))
+        with contextlib.suppress(ConflictError, ForbiddenError):
+            self.books.create(namespace, self.observed.discovery.require("", "Namespace"))
 
     def _write_inventory(self, record: inv.Inventory, discovery: Discovery) -> None:
         configmap = inv.to_configmap(record, namespace=self.options.inventory_namespace)
-        self.cluster.apply(configmap, discovery.require("", "ConfigMap"))
+        self.books.apply(configmap, discovery.require("", "ConfigMap"))
 
     # --- failures ------------------------------------------------------------------------
 

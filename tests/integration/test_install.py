@@ -237,9 +237,6 @@ def test_an_existing_namespace_is_adopted(cluster: KubeCluster) -> None:
     assert labels[LABEL_CHANNEL] == install.CHANNEL
 
 
-@pytest.mark.xfail(strict=True, reason="the sync applies its inventory Namespace as field "
-                   "manager syncer with only a name, which removes the labels a release "
-                   "applied to that Namespace (syncrun _inventory_namespace)")
 def test_the_namespace_keeps_its_labels_after_an_install_that_writes(
         installed: KubeCluster) -> None:
     install.apply(installed, install.build({"replicas": 1}))
