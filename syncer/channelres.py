@@ -361,7 +361,7 @@ class OutcomeKind(enum.Enum):
 
     APPLIED = "Applied"          # the release is applied and healthy
     UNCHANGED = "Unchanged"      # a resync found nothing to change
-    PROGRESSING = "Progressing"  # applied in part, or waiting for health
+    PROGRESSING = "Progressing"  # applied; some objects are not healthy yet
     FAILED = "Failed"            # not applied this time; the next attempt may pass
     REFUSED = "Refused"          # must never be applied as it is
     SUSPENDED = "Suspended"      # spec.suspend: nothing applied
@@ -501,13 +501,15 @@ def _release(outcome: Outcome) -> Obj:
 
 
 def _last_applied(outcome: Outcome, before: Mapping[str, Any]) -> Any:
+    """The release written to the cluster last, and when: an Applied, Unchanged or
+    Progressing (applied, health pending) outcome; a later outcome about the same release
+    (its health settled, a resync, a drift repaired) keeps the time it was first applied."""
     kept = _kept(before, "lastApplied", Mapping)
-    if outcome.seq is None or outcome.kind not in (OutcomeKind.APPLIED, OutcomeKind.UNCHANGED):
+    if outcome.seq is None or outcome.kind not in (OutcomeKind.APPLIED, OutcomeKind.UNCHANGED,
+                                                   OutcomeKind.PROGRESSING):
         return kept
     new = {**_release(outcome), "time": rfc3339(outcome.time)}
-    if outcome.kind is OutcomeKind.UNCHANGED and kept and _same(kept, new):
-        return kept  # the resync of the release last applied: when it was applied stays
-    return new
+    return kept if kept and _same(kept, new) else new
 
 
 def _same(entry: Mapping[str, Any], other: Mapping[str, Any]) -> bool:

@@ -23,6 +23,7 @@ from syncer.commands import (
     install,
     publish,
     reconcile_cmd,
+    run,
     show,
     status,
     suspend,
@@ -33,8 +34,8 @@ from syncer.logs import configure_logging
 
 __all__ = ["build_parser", "main"]
 
-_COMMANDS = (init, publish, sync, diff, history, show, doctor, hooks, install, status, suspend,
-             reconcile_cmd)
+_COMMANDS = (init, publish, sync, run, diff, history, show, doctor, hooks, install, status,
+             suspend, reconcile_cmd)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -174,7 +174,8 @@ def test_a_spec_write_leaves_the_status(setup: Setup) -> None:
 def test_a_second_status_keeps_the_first_ones_transition_times(setup: Setup) -> None:
     spec = parse(kubectl_apply(setup))
     first = write_status(*setup, spec, applied(7))
-    later = Outcome(OutcomeKind.PROGRESSING, T0 + 60, "wave 1 of 2 waits for health", seq=8,
+    later = Outcome(OutcomeKind.PROGRESSING, T0 + 60, "release 8 applied; 1 objects "
+                    "progressing", seq=8,
                     sha256="8" * 64, health="Progressing",
                     unhealthy=(Unhealthy("apps/Deployment/shop-dev/web", "Progressing",
                                          "1 of 2 replicas updated"),))
@@ -183,7 +184,8 @@ def test_a_second_status_keeps_the_first_ones_transition_times(setup: Setup) -> 
     assert times == {"Ready": "2027-01-15T08:01:00Z", "Reconciling": "2027-01-15T08:01:00Z",
                      "Stalled": "2027-01-15T08:00:00Z"}
     assert [h["seq"] for h in second["history"]] == [8, 7]
-    assert second["lastApplied"]["seq"] == 7
+    assert second["lastApplied"] == {"seq": 8, "sha256": "8" * 64,
+                                     "time": "2027-01-15T08:01:00Z"}  # applied, health pending
     assert second["unhealthy"] == [{"object": "apps/Deployment/shop-dev/web",
                                     "health": "Progressing",
                                     "reason": "1 of 2 replicas updated"}]

@@ -20,7 +20,7 @@ ROOT = Path(__file__).parents[2]
 DISTRIBUTIONS = {
     "deepdiff": "deepdiff", "git": "gitpython", "httpx": "httpx", "jinja2": "jinja2",
     "kubernetes": "kubernetes", "pysui": "pysui", "pysui_fastcrypto": "pysui-fastcrypto",
-    "urllib3": "urllib3", "yaml": "pyyaml",
+    "urllib3": "urllib3", "yaml": "pyyaml", "prometheus_client": "prometheus-client",
 }
 # Kept on purpose although nothing imports it yet (see its comment in pyproject.toml).
 RESERVED = {"watchdog"}

@@ -1,0 +1,55 @@
+"""The controller (`syncer run`'s loop) against the Kubernetes API stand-in over real HTTP,
+with releases published by the git hook to the local ledger and blob store. Time is a
+`ManualClock`: a test advances it and runs one pass (`Controller.pass_once`) at a time.
+
+No kube-apiserver runs here; the stand-in's own tests replay transcripts of a real one.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import kubernetes
+import pytest
+from controlled import apply_channel, channel, condition, controller, install_crd
+from fakeclock import ManualClock
+from helpers import commit_and_push, edit
+from syncer_standins.kubeapi import KubeApiServer
+
+from syncer.cluster import KubeCluster, connect
+
+INTERVAL = 30.0
+
+
+@pytest.fixture
+def cluster(api: KubeApiServer, tmp_path: Path) -> KubeCluster:
+    found = connect(kubeconfig=tmp_path / "kubeconfig", sleep=lambda _: None)
+    install_crd(found)
+    return found
+
+
+def test_a_release_published_while_running_is_applied_within_two_polls(
+        pushed: Path, home: Path, cluster: KubeCluster,
+        core: kubernetes.client.CoreV1Api) -> None:
+    apply_channel(cluster)
+    clock = ManualClock()
+    loop = controller(cluster, home, clock)
+    loop.pass_once()
+    assert channel(cluster)["status"]["lastApplied"]["seq"] == 1
+    # the stand-in's Deployment controller reports the rollout a little later: Progressing,
+    # then Ready at the next poll
+    assert condition(channel(cluster), "Ready")["reason"] == "Progressing"
+    clock.advance(INTERVAL)
+    loop.pass_once()
+    assert condition(channel(cluster), "Ready")["status"] == "True"
+    assert channel(cluster)["status"]["health"] == "Healthy"
+
+    edit(pushed / "values" / "common.yaml", "Welcome to the shop", "Welcome back")
+    commit_and_push(pushed, home, "A warmer greeting")
+    for _ in range(2):
+        clock.advance(INTERVAL)
+        loop.pass_once()
+    assert channel(cluster)["status"]["lastApplied"]["seq"] == 2
+    data = core.read_namespaced_config_map("shop-config", "shop-dev").data
+    assert "Welcome back" in str(data)
+
