@@ -4,7 +4,6 @@ image expects (its entrypoint, its user, its $SYNCER_HOME)."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 import tomllib
