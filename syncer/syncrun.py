@@ -163,7 +163,7 @@ class SyncRun:
             raise self._failed(e) from None
         self.steps.append(done)
         log.debug("sync step", extra={"step": done.name, "wave": done.wave,
-                                      "detail": done.detail, "channel": self._channel})
+                                      "detail": done.detail, **self._context})
         return done
 
     def run(self) -> SyncResult:
@@ -313,13 +313,12 @@ class SyncRun:
         self.live[change.ref] = after
         _log_takeovers(change.ref, change.live, after)
         log.info("applied", extra={"object": str(change.ref), "action": change.action.value,
-                                   "channel": self._channel})
+                                   **self._context})
 
     def _prune_one(self, change: Change, *, discovery: Discovery) -> None:
         ref = change.ref
         self.cluster.delete(discovery.of(ref), namespace=ref.namespace, name=ref.name)
-        log.info("pruned", extra={"object": str(ref), "action": "prune",
-                                  "channel": self._channel})
+        log.info("pruned", extra={"object": str(ref), "action": "prune", **self._context})
 
     def _wait_established(self, crds: list[ObjectRef], discovery: Discovery) -> None:
         deadline = self.clock.monotonic() + self.options.crd_timeout
@@ -394,6 +393,12 @@ class SyncRun:
         planned = len(self.observed.changes.of(Action.CREATE, Action.UPDATE, Action.PRUNE))
         return error.stopped_sync(applied=tuple(c.ref for c in self.applied),
                                   pruned=tuple(c.ref for c in self.pruned), planned=planned)
+
+    @property
+    def _context(self) -> dict[str, object]:
+        """What every log line of this sync carries."""
+        release = self.observed.loaded.release
+        return {"channel": release.channel, "seq": release.seq, "blob_id": release.blob_id}
 
     @property
     def _channel(self) -> str:
