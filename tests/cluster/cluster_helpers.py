@@ -8,8 +8,12 @@ group, never by anything another user of the cluster could also have.
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import tempfile
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -222,3 +226,19 @@ def diff_fixture_objects(names: Names) -> dict[str, list[dict[str, Any]]]:
 
 def kinds_of(objects: Iterable[Mapping[str, Any]]) -> set[str]:
     return {str(o["kind"]) for o in objects}
+
+
+@contextmanager
+def exclusive(kube: Kube, what: str) -> Iterator[None]:
+    """Hold the lock `what` of the cluster under test against the other processes of this
+    machine (the pytest-xdist workers, one per test file): for what tests must not share
+    at once because it is cluster-wide and not theirs by name, such as syncer's own Channel
+    CRD, which a test installs and deletes. Released when the block ends."""
+    server = hashlib.sha256(str(kube.client.configuration.host).encode()).hexdigest()[:16]
+    path = Path(tempfile.gettempdir()) / f"syncer-cluster-tier-{server}-{what}.lock"
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
