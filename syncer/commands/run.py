@@ -73,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
                        host=args.metrics_address, port=args.metrics_port) as server:
         log.info("serving /metrics, /healthz, /readyz", extra={"port": server.port})
         _on_signals(controller)
-        if election is not None:
+        if elector is not None and election is not None:
+            _first_step(elector, once=args.once)
             election.start()
         try:
             controller.pass_once() if args.once else controller.run()
@@ -129,6 +130,17 @@ def _elector(args: argparse.Namespace) -> LeaderElector:
     cluster = connect(kubeconfig=args.kubeconfig, context=args.context,
                       timeout=config.retry_s, retry=RetryPolicy(attempts=1))
     return LeaderElector(cluster, cluster.discover(), config, clock=SystemClock())
+
+
+def _first_step(elector: LeaderElector, *, once: bool) -> None:
+    """One step of the election before the first pass, so that a replica that can lead
+    leads from its first pass: `--once` would otherwise pass before the election thread
+    made its first step, and do nothing."""
+    if elector.try_acquire_or_renew():
+        return
+    level = logging.WARNING if once else logging.INFO
+    log.log(level, "another replica leads; this one follows" + (
+        ": nothing done" if once else ""), extra={"holder": elector.leader()})
 
 
 def _on_signals(controller: Controller) -> None:

@@ -207,3 +207,28 @@ def test_killed_in_the_middle_of_an_apply_a_restart_converges(
     assert [line["holder"] for line in takeover] == [holder], second.log()
     assert_converged(core, cluster, local_backends(home).ledger, 2)
 
+
+def test_sigterm_in_the_middle_of_an_apply_stops_between_steps_and_releases_both_leases(
+        pushed: Path, home: Path, api: KubeApiServer, cluster: KubeCluster,
+        core: kubernetes.client.CoreV1Api, started: Callable[..., SyncerRun]) -> None:
+    apply_channel(cluster)
+    bulk_release(pushed, home)
+    first = started("--workers", "2", "--leader-elect")
+    first.wait_logged("reconciling")
+    api.faults.latency = LATENCY
+    until(lambda: len(bulk_names(core)) > 0, "the apply never started")
+    first.signal(signal.SIGTERM)
+    assert first.wait() == 0, first.log()
+    api.faults.latency = 0.0
+    assert len(bulk_names(core)) < BULK, "the apply ran to its end"
+    assert first.logged("reconcile stopped"), first.log()
+    assert lock_holder(core) is None  # the channel's lock: deleted
+    assert lock_holder(core, LEADER) == ""  # the leader Lease: given up
+    status = channel(cluster).get("status") or {}
+    assert not status.get("history"), status  # a stopped sync is no failure: nothing said
+
+    second = started("--leader-elect", "--once")
+    assert second.wait() == 0, second.log()
+    assert not second.logged("taking over an expired channel lock")
+    assert_converged(core, cluster, local_backends(home).ledger, 2)
+    assert lock_holder(core, LEADER) == ""
