@@ -17,6 +17,7 @@ from syncer.cluster import KubeCluster
 from syncer.config import Home
 from syncer.controller import Controller, ControllerOptions
 from syncer.errors import ClusterError
+from syncer.leader import LeaderElector
 from syncer.metrics import Metrics
 from syncer.model import Obj
 
@@ -71,9 +72,10 @@ def local_backends(home: Path) -> Backends:
 
 
 def controller(cluster: KubeCluster, home: Path, clock: ManualClock, *,
-               metrics: Metrics | None = None, **settings: Any) -> Controller:
+               metrics: Metrics | None = None, elector: LeaderElector | None = None,
+               **settings: Any) -> Controller:
     opened = local_backends(home)
     return Controller(cluster, backends=lambda _name: opened, cache=None,
                       options=ControllerOptions(sync=SyncSettings(workers=2, **settings)),
                       clock=clock, metrics=metrics or Metrics(), impersonate=cluster.as_user,
-                      rand=lambda: 0.0)
+                      rand=lambda: 0.0, elector=elector)
