@@ -7,6 +7,7 @@ import json
 import logging
 import sys
 import time
+from typing import Any
 
 __all__ = ["configure_logging"]
 
@@ -33,8 +34,22 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(data, default=str)
 
 
+class _Stderr(logging.StreamHandler[Any]):
+    """Writes to `sys.stderr` as it is when a record is emitted, not as it was when logging
+    was configured: a process that replaces stderr (a test runner capturing it, a daemon)
+    must not leave the handler writing to a closed stream."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value: Any) -> None:
+        pass
+
+
 def configure_logging(*, verbose: bool = False, fmt: str = "text") -> None:
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _Stderr()
     handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
     logger = logging.getLogger("syncer")
     logger.handlers[:] = [handler]  # idempotent: main() may run more than once in a process
