@@ -147,7 +147,10 @@ def test_a_query_string_and_a_request_body_are_ignored(server: MetricsServer,
 
 def test_requests_are_logged_at_debug_and_nothing_goes_to_stderr(
         server: MetricsServer, caplog: pytest.LogCaptureFixture,
-        capfd: pytest.CaptureFixture[str]) -> None:
+        capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    # what the server itself writes, not what a handler an earlier in-process CLI run left
+    # on the "syncer" logger writes
+    monkeypatch.setattr(logging.getLogger("syncer"), "handlers", [])
     with caplog.at_level(logging.DEBUG, logger="syncer.metrics"):
         get(server, "/healthz")
         get(server, "/nowhere")

@@ -12,6 +12,9 @@ from syncer.logs import configure_logging
 
 
 def test_logging_follows_stderr_when_it_is_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
+    logger = logging.getLogger("syncer")  # put back as it was after the test
+    monkeypatch.setattr(logger, "handlers", [])
+    monkeypatch.setattr(logger, "level", logger.level)
     first = io.StringIO()
     monkeypatch.setattr(sys, "stderr", first)
     configure_logging()
