@@ -56,6 +56,7 @@ from syncer.errors import (
 )
 from syncer.lock import ChannelLock
 from syncer.model import Action, Change, ChangeSet, Obj, ObjectRef, Release
+from syncer.takeovers import log_takeovers
 from syncer.tenancy import Lane
 
 __all__ = ["Loaded", "Observed", "Step", "SyncOptions", "SyncResult", "SyncRun",
@@ -311,7 +312,7 @@ class SyncRun:
         assert change.desired is not None
         after = self.cluster.apply(change.desired, discovery.of(change.ref))
         self.live[change.ref] = after
-        _log_takeovers(change.ref, change.live, after)
+        log_takeovers(change.ref, change.live, after)
         log.info("applied", extra={"object": str(change.ref), "action": change.action.value,
                                    **self._context})
 
@@ -475,34 +476,3 @@ def _established(crd: Obj | None) -> bool:
     conditions = ((crd or {}).get("status") or {}).get("conditions") or []
     return any(c.get("type") == "Established" and c.get("status") == "True"
                for c in conditions)
-
-
-def _log_takeovers(ref: ObjectRef, before: Obj | None, after: Obj) -> None:
-    """Log fields that another manager owned before this apply and no longer does."""
-    old = _owned(before)
-    new = _owned(after)
-    for manager, fields in sorted(old.items()):
-        if manager == "syncer":
-            continue
-        lost = sorted(fields - new.get(manager, set()))
-        if lost:
-            log.warning("took over fields from another manager",
-                        extra={"object": str(ref), "manager": manager,
-                               "fields": ", ".join(lost[:10])})
-
-
-def _owned(obj: Obj | None) -> dict[str, set[str]]:
-    owned: dict[str, set[str]] = {}
-    for entry in ((obj or {}).get("metadata") or {}).get("managedFields") or []:
-        paths = owned.setdefault(str(entry.get("manager")), set())
-        paths.update(_leaves(entry.get("fieldsV1") or {}, ""))
-    return owned
-
-
-def _leaves(tree: Mapping[str, object], prefix: str) -> Generator[str, None, None]:
-    for key, sub in tree.items():
-        path = f"{prefix}/{key}" if prefix else key
-        if isinstance(sub, Mapping) and sub:
-            yield from _leaves(sub, path)
-        elif key != ".":
-            yield path
