@@ -79,3 +79,38 @@ def controller(cluster: KubeCluster, home: Path, clock: ManualClock, *,
                       options=ControllerOptions(sync=SyncSettings(workers=2, **settings)),
                       clock=clock, metrics=metrics or Metrics(), impersonate=cluster.as_user,
                       rand=lambda: 0.0, elector=elector)
+
+
+def controller_with(cluster: KubeCluster, home: Path, clock: ManualClock, *,
+                    settings: SyncSettings | None = None, **parts: Any) -> Controller:
+    """`controller` with any of the Controller's parts given (`cache`, `notifier`,
+    `metrics`, `elector`...) and its SyncSettings (default: two workers)."""
+    opened = local_backends(home)
+    given: dict[str, Any] = {"cache": None, "metrics": Metrics(),
+                             "impersonate": cluster.as_user, "rand": lambda: 0.0, **parts}
+    return Controller(cluster, backends=lambda _name: opened,
+                      options=ControllerOptions(sync=settings or SyncSettings(workers=2)),
+                      clock=clock, **given)
+
+
+def get_object(cluster: KubeCluster, kind: str, name: str, *, group: str = "",
+               namespace: str = "shop-dev") -> Obj | None:
+    found = cluster.get(cluster.discover().require(group, kind), namespace=namespace,
+                        name=name)
+    return found
+
+
+def channel_events(cluster: KubeCluster, reason: str | None = None, *,
+                   name: str = "shop-dev") -> list[Obj]:
+    """The Events about the Channel `name` (of any reason, or of `reason`)."""
+    found = cluster.list_objects(cluster.discover().require("", "Event"), namespace=NS,
+                                 selector="")
+    return [e for e in found if e["involvedObject"].get("kind") == "Channel"
+            and e["involvedObject"].get("name") == name
+            and (reason is None or e["reason"] == reason)]
+
+
+def blob_path(home: Path, seq: int, *, channel: str = "shop-dev") -> Path:
+    """Where the local blob store keeps the bundle of release `seq`."""
+    release = local_backends(home).ledger.release(channel, seq)
+    return Home(home).blobs / release.blob_id
