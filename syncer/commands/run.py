@@ -10,12 +10,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from syncer.commands import common
+from syncer.errors import ConfigError
 
 if TYPE_CHECKING:
     from syncer.backends import Backends
     from syncer.cluster import KubeCluster
     from syncer.controller import Controller
-    from syncer.leader import LeaderElector
+    from syncer.leader import ElectionConfig, LeaderElector
     from syncer.metrics import Metrics
 
 __all__ = ["add_parser"]
@@ -45,6 +46,15 @@ def add_parser(sub: common.Subparsers) -> None:
                    "applies at a time")
     p.add_argument("--lease-name", default="syncer-leader",
                    help="the leader Lease (default syncer-leader)")
+    p.add_argument("--lease-duration", type=_positive(int), default=15, metavar="SECONDS",
+                   help="a standby takes the leader Lease over this long after it last "
+                   "changed (default 15)")
+    p.add_argument("--renew-deadline", type=_positive(float), default=10.0,
+                   metavar="SECONDS", help="the leader stops applying when no renewal "
+                   "succeeded for this long; less than --lease-duration (default 10)")
+    p.add_argument("--retry-period", type=_positive(float), default=2.0, metavar="SECONDS",
+                   help="seconds between two steps of the election; less than "
+                   "--renew-deadline (default 2)")
     p.add_argument("--tick", type=float, default=1.0,
                    help="seconds between two passes over the Channels (default 1)")
     p.add_argument("--health-timeout", type=float, default=300.0,
@@ -61,10 +71,11 @@ def run(args: argparse.Namespace) -> int:
     from syncer.cluster import connect  # noqa: PLC0415
     from syncer.metrics import Metrics, MetricsServer  # noqa: PLC0415
 
+    election_config = _election_config(args)  # refused timings: before connecting
     cluster = connect(kubeconfig=args.kubeconfig, context=args.context,
                       connections=args.workers + 4)
     metrics = Metrics()
-    elector = _elector(args) if args.leader_elect else None
+    elector = _elector(args, election_config) if election_config else None
     controller = _controller(args, cluster, metrics, elector)
     stop_election = threading.Event()
     election = threading.Thread(target=elector.run, args=(stop_election,), daemon=True,
@@ -119,14 +130,45 @@ def _profiles(args: argparse.Namespace) -> Callable[[str], Backends]:
     return backends
 
 
-def _elector(args: argparse.Namespace) -> LeaderElector:
+def _positive(kind: Callable[[str], float]) -> Callable[[str], float]:
+    """An argparse type: seconds above 0, a whole number if `kind` is int."""
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = 0
+        if not value > 0:
+            whole = "whole " if kind is int else ""
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {whole}number of seconds "
+                                             "above 0")
+        return value
+
+    return parse
+
+
+def _election_config(args: argparse.Namespace) -> ElectionConfig | None:
+    """The election's settings with --leader-elect (ConfigError when the timings cannot
+    work), else None."""
+    from syncer.leader import ElectionConfig  # noqa: PLC0415
+
+    if not args.leader_elect:
+        return None
+    if not args.retry_period < args.renew_deadline < args.lease_duration:
+        raise ConfigError(f"--retry-period {args.retry_period:g} < --renew-deadline "
+                          f"{args.renew_deadline:g} < --lease-duration "
+                          f"{args.lease_duration} does not hold", where="syncer run")
+    return ElectionConfig(namespace=args.inventory_namespace, name=args.lease_name,
+                          lease_s=args.lease_duration, renew_deadline_s=args.renew_deadline,
+                          retry_s=args.retry_period)
+
+
+def _elector(args: argparse.Namespace, config: ElectionConfig) -> LeaderElector:
     """Its own connection, with requests as short as its retry period: a step stuck on a
     request must not outlast the renew deadline."""
     from syncer.clock import SystemClock  # noqa: PLC0415
     from syncer.cluster import RetryPolicy, connect  # noqa: PLC0415
-    from syncer.leader import ElectionConfig, LeaderElector  # noqa: PLC0415
+    from syncer.leader import LeaderElector  # noqa: PLC0415
 
-    config = ElectionConfig(namespace=args.inventory_namespace, name=args.lease_name)
     cluster = connect(kubeconfig=args.kubeconfig, context=args.context,
                       timeout=config.retry_s, retry=RetryPolicy(attempts=1))
     return LeaderElector(cluster, cluster.discover(), config, clock=SystemClock())

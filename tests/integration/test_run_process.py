@@ -1,8 +1,9 @@
-"""`syncer run` as its own process, told to stop the hard way (SIGKILL) and the polite way
-(SIGTERM) in the middle of an apply, then started again, against the Kubernetes API
-stand-in over real HTTP (no kube-apiserver runs here; the stand-in's own tests replay
-transcripts of a real one). Releases are published by the git hook to the local ledger and
-blob store of the test's $SYNCER_HOME.
+"""`syncer run` as its own process, against the Kubernetes API stand-in over real HTTP (no
+kube-apiserver runs here; the stand-in's own tests replay transcripts of a real one):
+told to stop the hard way (SIGKILL) and the polite way (SIGTERM) in the middle of an apply,
+then started again; two replicas electing a leader, the leader killed; its probes and
+metrics read over HTTP on the port its log names. Releases are published by the git hook to
+the local ledger and blob store of the test's $SYNCER_HOME.
 
 An apply is made slow enough to be caught in the middle by the stand-in's `faults.latency`
 (every request waits before it is served, set once the process starts reconciling) and a
@@ -24,10 +25,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import kubernetes
 import pytest
 from controlled import NS, apply_channel, channel, install_crd, local_backends
-from helpers import commit_and_push
+from helpers import commit_and_push, one_line, run
+from prometheus_client.parser import text_string_to_metric_families
 from syncer_standins.kubeapi import KubeApiServer
 
 from syncer.cluster import KubeCluster, connect
@@ -43,6 +46,8 @@ DEADLINE = 60.0  # generous: a loaded CI machine may be slow to start a Python p
 LOCK = "syncer-lock-shop-dev"
 LEADER = "syncer-leader"
 CHANNEL_LABEL = "syncer.io/channel"
+ELECTION = ("--leader-elect", "--lease-duration", "3", "--renew-deadline", "2",
+            "--retry-period", "0.5")  # client-go's timings, shortened
 
 
 class SyncerRun:
@@ -115,10 +120,10 @@ def started(home: Path, tmp_path: Path) -> Iterator[Callable[..., SyncerRun]]:
         return running[-1]
 
     yield start
-    for run in running:
-        if run.process.poll() is None:
-            run.process.kill()
-        run.process.wait(timeout=DEADLINE)
+    for process in (r.process for r in running):
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=DEADLINE)
 
 
 @pytest.fixture
@@ -232,3 +237,56 @@ def test_sigterm_in_the_middle_of_an_apply_stops_between_steps_and_releases_both
     assert not second.logged("taking over an expired channel lock")
     assert_converged(core, cluster, local_backends(home).ledger, 2)
     assert lock_holder(core, LEADER) == ""
+
+
+def probe(syncer: SyncerRun, path: str) -> tuple[int, str]:
+    answer = httpx.get(f"http://127.0.0.1:{syncer.port}{path}", timeout=5)
+    return answer.status_code, answer.text
+
+
+def leading(syncer: SyncerRun) -> float | None:
+    """The process's syncer_leader gauge, as /metrics serves it."""
+    text = probe(syncer, "/metrics")[1]
+    return next((s.value for family in text_string_to_metric_families(text)
+                 for s in family.samples if s.name == "syncer_leader"), None)
+
+
+def test_two_replicas_one_leads_and_the_other_takes_over_once_it_is_killed(
+        api: KubeApiServer, cluster: KubeCluster, core: kubernetes.client.CoreV1Api,
+        started: Callable[..., SyncerRun]) -> None:
+    replicas = [started(*ELECTION), started(*ELECTION)]
+    holder = until(lambda: lock_holder(core, LEADER), "nobody took the leader Lease")
+    leader, standby = sorted(replicas, key=lambda r: f"-{r.process.pid}-" not in holder)
+    assert f"-{leader.process.pid}-" in holder
+    for replica in replicas:  # a standby is alive and ready too
+        assert probe(replica, "/healthz") == (200, "ok")
+        until(lambda r=replica: probe(r, "/readyz") == (200, "ok"), replica.log())
+    until(lambda: (leading(leader), leading(standby)) == (1, 0), "syncer_leader")
+    assert not standby.logged("leading: this replica holds the leader Lease")
+    lease = kubernetes.client.CoordinationV1Api(core.api_client).read_namespaced_lease
+    assert lease(LEADER, NS).spec.lease_duration_seconds == 3
+
+    leader.signal(signal.SIGKILL)
+    leader.wait()
+    until(lambda: f"-{standby.process.pid}-" in (lock_holder(core, LEADER) or ""),
+          f"the standby never took over:\n{standby.log()}")
+    assert lease(LEADER, NS).spec.lease_transitions == 1
+    until(lambda: leading(standby) == 1, "syncer_leader")
+    standby.signal(signal.SIGTERM)
+    assert standby.wait() == 0, standby.log()
+    assert lock_holder(core, LEADER) == ""  # released on the way out
+
+
+def test_election_timings_that_cannot_work_are_refused_before_connecting(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "run", "--kubeconfig", str(tmp_path / "absent"),
+                       "--leader-elect", "--lease-duration", "3", "--renew-deadline", "3")
+    assert code == 2
+    assert one_line(err) == ("syncer: error: syncer run: --retry-period 2 < --renew-deadline "
+                             "3 < --lease-duration 3 does not hold")
+    for flag, value in [("--lease-duration", "1.5"), ("--lease-duration", "0"),
+                        ("--renew-deadline", "-1"), ("--retry-period", "soon")]:
+        with pytest.raises(SystemExit) as exited:
+            run(capsys, "run", flag, value)
+        assert exited.value.code == 2
+        assert f"{flag}: {value!r} is not a " in capsys.readouterr().err
