@@ -20,7 +20,7 @@ from typing import Any
 import kubernetes
 import pytest
 import yaml
-from cluster_helpers import Kube, Names, absent, wait_until
+from cluster_helpers import Kube, Names, absent, exclusive, wait_until
 from helpers import run
 
 from syncer import inventory
@@ -49,6 +49,12 @@ class Installed:
 @pytest.fixture
 def installed(kube: Kube, names: Names, kubeconfig: Path, tmp_path: Path,
               capsys: pytest.CaptureFixture[str]) -> Iterator[Installed]:
+    with exclusive(kube, CRD):  # cluster-wide: one test (of any worker) installs it at a time
+        yield from _installed(kube, names, tmp_path, capsys)
+
+
+def _installed(kube: Kube, names: Names, tmp_path: Path,
+               capsys: pytest.CaptureFixture[str]) -> Iterator[Installed]:
     if not absent(lambda: kube.extensions.read_custom_resource_definition(CRD)):
         pytest.skip(f"{CRD} exists: a syncer is installed in this cluster; not touching it")
     found = Installed(names.namespace("system"), f"{names.prefix}-syncer",
