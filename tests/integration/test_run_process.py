@@ -252,13 +252,20 @@ def leading(syncer: SyncerRun) -> float | None:
 
 
 def test_two_replicas_one_leads_and_the_other_takes_over_once_it_is_killed(
-        api: KubeApiServer, cluster: KubeCluster, core: kubernetes.client.CoreV1Api,
+        api: KubeApiServer, tmp_path: Path, core: kubernetes.client.CoreV1Api,
         started: Callable[..., SyncerRun]) -> None:
+    bare = connect(kubeconfig=tmp_path / "kubeconfig", sleep=lambda _: None)
+    bare.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NS}},
+               bare.discover().require("", "Namespace"))  # no Channel CRD yet
     replicas = [started(*ELECTION), started(*ELECTION)]
     holder = until(lambda: lock_holder(core, LEADER), "nobody took the leader Lease")
     leader, standby = sorted(replicas, key=lambda r: f"-{r.process.pid}-" not in holder)
     assert f"-{leader.process.pid}-" in holder
-    for replica in replicas:  # a standby is alive and ready too
+    until(lambda: probe(leader, "/readyz")[0] == 503, leader.log())  # cannot list Channels
+    assert "Channel" in probe(leader, "/readyz")[1]
+    assert probe(standby, "/readyz") == (200, "ok")  # a standby is ready: it lists nothing
+    install_crd(bare)
+    for replica in replicas:
         assert probe(replica, "/healthz") == (200, "ok")
         until(lambda r=replica: probe(r, "/readyz") == (200, "ok"), replica.log())
     until(lambda: (leading(leader), leading(standby)) == (1, 0), "syncer_leader")
