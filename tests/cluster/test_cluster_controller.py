@@ -66,6 +66,7 @@ from helpers import run
 from syncer import inventory
 from syncer.clock import SystemClock
 from syncer.cluster import KubeCluster, RetryPolicy, connect
+from syncer.errors import ForbiddenError
 from syncer.leader import ElectionConfig, LeaderElector
 
 pytestmark = pytest.mark.cluster
@@ -137,6 +138,8 @@ def _deployer(kube: Kube, setup: Setup) -> None:
                    "resources": ["configmaps", "services", "deployments"],
                    "verbs": ["get", "list", "create", "patch", "delete"]}]})
     _bind(kube, setup, setup.app, "deployer")
+    wait_until(partial(may_list_configmaps, kube, setup, setup.app),
+               "the deployer's Role to take effect", timeout=60)
 
 
 def _bind(kube: Kube, setup: Setup, namespace: str, role: str) -> None:
@@ -262,6 +265,18 @@ def syncer_run(setup: Setup, kubeconfig: Path) -> str:
                           text=True, timeout=DEADLINE, check=False)
     assert done.returncode == 0, f"syncer run exited {done.returncode}:\n{done.stderr[-4000:]}"
     return done.stderr
+
+
+def may_list_configmaps(kube: Kube, setup: Setup, namespace: str) -> bool:
+    """Whether the deployer may list the ConfigMaps of `namespace` (a Role is in force a
+    moment after it is bound: the server's authorizer reads RBAC from a cache)."""
+    deployer = KubeCluster(kube.client).as_user(setup.deployer)
+    try:
+        deployer.list_objects(deployer.discover().require("", "ConfigMap"),
+                              namespace=namespace, selector="")
+    except ForbiddenError:
+        return False
+    return True
 
 
 def configmap_names(kube: Kube, namespace: str) -> set[str]:
@@ -392,6 +407,8 @@ def test_a_write_outside_the_service_accounts_lane_is_refused_by_the_server(
         "metadata": {"name": "reader"},
         "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get", "list"]}]})
     _bind(kube, setup, setup.other, "reader")
+    wait_until(partial(may_list_configmaps, kube, setup, setup.other),
+               "the deployer's new Role to take effect", timeout=60)
     syncer_run(setup, credentials)
     message = _failed(kube, setup)
     assert f"ConfigMap/{setup.other}/stray" in message and HTTP_403.search(message), message
