@@ -77,7 +77,7 @@ class _Memory:
     head: Release | None = None
     refused: set[tuple[int, str]] = field(default_factory=set)
     progressing: bool = False
-    failure: str = ""  # the last failure announced (Event, notification)
+    failure: tuple[object, ...] = ()  # the last failure announced (Event, notification)
     suspended: int | None = None  # the generation whose suspension was recorded
 
 
@@ -118,14 +118,16 @@ class ChannelSync:
         cannot change it)."""
         started = self.clock.monotonic()
         log.info("reconciling", extra={"channel": spec.channel, "why": why})
+        error: SyncerError | None = None
         try:
             outcome = self._reconcile(spec, discovery, stop)
         except SyncStoppedError as e:
             log.info("reconcile stopped", extra={"channel": spec.channel, "error": str(e)})
             return True
         except SyncerError as e:
-            outcome = self._failed(spec, e)
-        self._report(spec, discovery, outcome, seconds=self.clock.monotonic() - started)
+            outcome, error = self._failed(spec, e), e
+        self._report(spec, discovery, outcome, seconds=self.clock.monotonic() - started,
+                     failure=_failure(outcome, error))
         return outcome.kind is not OutcomeKind.FAILED
 
     def suspended(self, spec: ChannelSpec, discovery: Discovery) -> None:
@@ -284,21 +286,22 @@ class ChannelSync:
             head_seq=release.seq, head_blob_id=release.blob_id))
 
     def _report(self, spec: ChannelSpec, discovery: Discovery, outcome: Outcome, *,
-                seconds: float) -> None:
-        """Status, metrics, and the Event and notification of a new failure."""
+                seconds: float, failure: tuple[object, ...]) -> None:
+        """Status, metrics, and the Event and notification of a new failure (`failure`
+        says which, `_failure`)."""
         self._write(spec, discovery, outcome)
         memory = self._memory(spec)
         metric = {OutcomeKind.FAILED: "failed", OutcomeKind.REFUSED: "refused",
                   OutcomeKind.UNCHANGED: "unchanged"}.get(outcome.kind, "applied")
         self.metrics.reconciled(spec.channel, seconds=seconds, outcome=metric)  # type: ignore[arg-type]
         if outcome.kind is OutcomeKind.FAILED:
-            if outcome.message != memory.failure:
+            if failure != memory.failure:
                 self._event(spec, discovery, "Warning", "ReleaseFailed", outcome.message)
                 if memory.head is not None:
                     self._notify(memory.head, "failed", outcome.message)
-            memory.failure = outcome.message
+            memory.failure = failure
             return
-        memory.failure = ""
+        memory.failure = ()
         if outcome.kind in (OutcomeKind.APPLIED, OutcomeKind.UNCHANGED) and outcome.seq:
             self.metrics.release_applied(spec.channel, outcome.seq, at=self.clock.now())
 
@@ -373,6 +376,16 @@ def _verdict(observed: Observed, result: SyncResult | None, status: health.Statu
     written = len(result.applied) + len(result.pruned)
     return (OutcomeKind.APPLIED, "", f"release {seq} applied ({written} changes), "
                                      f"{len(observed.desired)} objects healthy")
+
+
+def _failure(outcome: Outcome, error: SyncerError | None) -> tuple[object, ...]:
+    """What makes a failure the same one again, announced once: the release, and the
+    error's class and object; not its message, which says how far each attempt got (`the
+    sync stopped there: 1 of 2 changes written`) and how many requests it made. A failure
+    without an error or an object (a Degraded object seen after the apply): its message."""
+    if error is None or not error.where:
+        return (outcome.seq, outcome.sha256, outcome.message)
+    return (outcome.seq, outcome.sha256, type(error).__name__, error.where)
 
 
 def _drift(observed: Observed) -> int:

@@ -314,6 +314,52 @@ def test_transient_api_errors_during_an_apply_are_retried_and_converge(
     assert events(cluster, "ReleaseFailed") == []
 
 
+def test_a_failure_that_outlasts_the_retries_is_reported_once_and_retried_with_backoff(
+        pushed: Path, home: Path, api: KubeApiServer, cluster: KubeCluster) -> None:
+    apply_channel(cluster)
+    clock, metrics = ManualClock(), Metrics()
+    loop = controller_with(cluster, home, clock, metrics=metrics)
+    settle(loop, clock, cluster)
+    release_2(pushed, home)
+    broken = api.faults.add(Fault(method="PATCH", path=WRITE, dry_run=False, status=500,
+                                  times=1000))
+    clock.advance(INTERVAL)
+    loop.pass_once()
+    seen = broken.seen
+    assert seen == 5  # one request and four retries by the client
+    ready = condition(channel(cluster), READY)
+    assert (ready["status"], ready["reason"]) == ("False", "ReleaseFailed")
+    assert ready["message"].startswith("ConfigMap/shop-dev/shop-config: ")
+    assert "HTTP 500" in ready["message"]
+    history = channel(cluster)["status"]["history"]
+    assert (history[0]["seq"], history[0]["outcome"]) == (2, "Failed")
+    assert channel(cluster)["status"]["lastApplied"]["seq"] == 1
+    assert log_level(cluster) == "info"
+    assert sample(metrics, "syncer_apply_errors_total", reason="server") == 1
+
+    clock.advance(4.0)  # within the backoff (5s): not tried
+    loop.pass_once()
+    assert broken.seen == seen
+    for backoff, failures in ((5.0, 2), (10.0, 3), (20.0, 4)):
+        clock.advance(backoff - 4.0 if failures == 2 else backoff)
+        loop.pass_once()
+        assert broken.seen > seen, f"retry {failures} not made"
+        seen = broken.seen
+        assert loop.schedules[f"Channel/{NS}/{APP}"].failures == failures
+        assert sample(metrics, "syncer_apply_errors_total", reason="server") == failures
+    assert len(events(cluster, "ReleaseFailed")) == 1  # one failure, said once
+    assert condition(channel(cluster), READY)["status"] == "False"
+
+    api.faults.clear()
+    clock.advance(40.0)
+    loop.pass_once()
+    assert log_level(cluster) == "debug"
+    assert channel(cluster)["status"]["lastApplied"]["seq"] == 2
+    assert condition(channel(cluster), READY)["status"] == "True"
+    assert loop.schedules[f"Channel/{NS}/{APP}"].failures == 0
+    assert len(events(cluster, "ReleaseFailed")) == 1
+
+
 # --- 4. suspend, resume, reconcile now -------------------------------------------------------
 
 def test_a_suspended_channel_applies_nothing_until_resumed(
