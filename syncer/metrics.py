@@ -66,6 +66,7 @@ from syncer.errors import (
     OwnershipError,
     ServerError,
     TooManyRequestsError,
+    UnhealthyError,
     UnsafePruneError,
     cut,
 )
@@ -87,7 +88,7 @@ _REASON_OF: Final[dict[type[BaseException], Reason]] = {
     NotFoundError: "not_found", TooManyRequestsError: "throttled", ServerError: "server",
     ApiTimeoutError: "timeout", ApiConnectionError: "connection", OwnershipError: "ownership",
     GroupUnavailableError: "group_unavailable", UnsafePruneError: "unsafe_prune",
-    LockedError: "locked",
+    LockedError: "locked", UnhealthyError: "unhealthy",
 }
 
 # From a no-op reconcile (tens of ms) to a release waiting on slow rollouts (minutes).

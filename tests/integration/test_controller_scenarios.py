@@ -228,6 +228,7 @@ def test_a_failed_job_in_an_early_wave_stops_the_later_wave_until_it_completes(
     assert len(events(cluster, "ReleaseFailed")) == 1
     # one health poll (2s on the clock) before the Job was seen Failed
     assert sample(metrics, "syncer_reconcile_duration_seconds_sum", outcome="failed") == 2.0
+    assert sample(metrics, "syncer_apply_errors_total", reason="unhealthy") == 1
 
     clock.advance(4.0)  # the backoff (5s) has not passed: nothing is tried
     loop.pass_once()
