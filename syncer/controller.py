@@ -119,6 +119,8 @@ class Controller:
                                 settings=self.options.sync, clock=self.clock,
                                 metrics=self.metrics, notifier=notifier,
                                 impersonate=impersonate)
+        if elector is not None:  # a sync in progress stops at its next call, not step
+            elector.on_stopped_leading(self.sync.stop_current)
         self.schedules: dict[str, Schedule] = {}
         self.heartbeat = self.clock.monotonic()
         self.listed: tuple[bool, str] = (False, "Channels not listed yet")

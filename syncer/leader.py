@@ -30,11 +30,11 @@ between two steps of its apply. `release` (on graceful shutdown, once the work h
 empties `holderIdentity` and sets `leaseDurationSeconds` to 1, so that another replica takes
 over at its next step, as client-go's `ReleaseOnCancel` does.
 
-`lost` is set by whichever call first notices the end of the term: a step, `check()` or
-`is_leader` (both cheap, no request). A step stuck in a slow request does not notice, so an
-apply should ask `check()` between its steps; and the elector's own requests should be
-bounded: give it a connection of its own, `connect(timeout=retry_s,
-retry=RetryPolicy(attempts=1))` (its next step is its retry).
+`lost` is set (and the `on_stopped_leading` callbacks called) by whichever call first
+notices the end of the term: a step, `check()` or `is_leader` (both cheap, no request). A
+step stuck in a slow request does not notice, so an apply should ask `check()` between its
+steps; and the elector's own requests should be bounded: give it a connection of its own,
+`connect(timeout=retry_s, retry=RetryPolicy(attempts=1))` (its next step is its retry).
 
 How the controller drives it:
 
@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from syncer.clock import Clock
@@ -143,6 +144,7 @@ class LeaderElector:
         self._lost = threading.Event()
         self._state = threading.Lock()  # _leading, _renewed_at, _lost
         self._step = threading.Lock()  # one step or release at a time
+        self._on_stopped: list[Callable[[], None]] = []
 
     @property
     def is_leader(self) -> bool:
@@ -155,6 +157,13 @@ class LeaderElector:
         passed, another holder was seen, or `release`. Each new term gets a new, unset Event,
         so an apply keeps the one it read when it started and stops once it is set."""
         return self._lost
+
+    def on_stopped_leading(self, callback: Callable[[], None]) -> None:
+        """Call `callback` each time a term ends, as client-go's OnStoppedLeading: from the
+        thread that noticed (the election's, at the renew deadline), so that work done as
+        leader can stop before its next write rather than at its next check. It must be
+        quick and must not raise (setting an Event is the use)."""
+        self._on_stopped.append(callback)
 
     def leader(self) -> str:
         """The holder's identity as last observed; "" when there is none (or not seen yet)."""
@@ -278,6 +287,8 @@ class LeaderElector:
         self._leading = False
         self._lost.set()
         log.log(level, "stopped leading", extra=self._extra(reason=why))
+        for callback in self._on_stopped:
+            callback()
 
     def _observe(self, lease: Obj) -> None:
         """Keep the Lease (for its resourceVersion); restart the term's count when the

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import kubernetes
@@ -216,3 +218,56 @@ def test_a_leader_losing_the_lease_mid_sync_stops_between_steps_and_the_new_one_
     assert status["lastApplied"]["seq"] == 2 and status["health"] == "Healthy"
     assert [h["outcome"] for h in status["history"] if h["seq"] == 2] == ["Applied"]
     assert (a.leader_metric(), b.leader_metric()) == (0, 1)
+
+
+BULK = ("{% for i in range(60) %}\n---\napiVersion: v1\nkind: ConfigMap\n"
+        "metadata: {name: bulk-{{ i }}}\ndata: {n: '{{ i }}'}\n{% endfor %}\n")
+
+
+def bulk(core: kubernetes.client.CoreV1Api) -> int:
+    found = core.list_namespaced_config_map("shop-dev", label_selector=CHANNEL_LABEL).items
+    return sum(1 for c in found if c.metadata.name.startswith("bulk-"))
+
+
+def until(what: Callable[[], bool], running: threading.Thread) -> None:
+    """Poll `what` while `running` runs, with a generous deadline."""
+    deadline = time.monotonic() + 60
+    while not what():
+        assert running.is_alive() and time.monotonic() < deadline, "never came to pass"
+        time.sleep(0.001)
+
+
+def test_a_leader_losing_the_lease_in_the_middle_of_a_tier_stops_there(
+        pushed: Path, home: Path, api: KubeApiServer, cluster: KubeCluster,
+        core: kubernetes.client.CoreV1Api, a: Replica, b: Replica,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """A tier of many objects may take longer than the lease duration less the renew
+    deadline: a leader that lost its term must not go on writing until the tier's end,
+    while another replica may already be applying."""
+    assert a.step() and not b.step()
+    a.controller.pass_once()
+    (pushed / "templates" / "bulk.yaml.j2").write_text(BULK)
+    commit_and_push(pushed, home, "60 ConfigMaps")  # one tier, applied two at a time
+    assert a.step(after=2) and not b.step(after=2)
+    caplog.set_level(logging.INFO, logger="syncer")
+    before = version(cluster)
+    passing = threading.Thread(target=a.controller.pass_once)
+    passing.start()
+    until(lambda: "channel lock taken" in caplog.messages, passing)
+    api.faults.latency = 0.04  # each request waits from now on: the tier takes a while
+    until(lambda: bulk(core) > 0, passing)
+    # the renewals fail from now on; the election's next step, past the renew deadline,
+    # ends the term
+    api.faults.add(Fault(path=LEADER_LEASE, status=500, times=1000))
+    a.clock.advance(10)
+    assert not a.elector.try_acquire_or_renew()
+    passing.join(timeout=60)
+    api.faults.latency = 0.0
+    assert not passing.is_alive()
+    assert bulk(core) < 60  # stopped between two calls of the tier
+    assert "reconcile stopped" in caplog.messages and version(cluster) == before
+
+    api.faults.clear()
+    assert b.step(after=16)
+    b.controller.pass_once()
+    assert bulk(core) == 60 and applied(cluster) == 2
