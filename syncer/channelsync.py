@@ -5,14 +5,16 @@ The controller (`syncer.controller`) decides when; this module does it:
 1. the head is read from the channel's ledger (its profile's backends);
 2. the release to apply is the head, unless the head was Refused: then the last good one
    (remembered, or after a restart the one the cluster's inventory records), so a bad
-   release never displaces a good one;
+   release never displaces a good one; while it stands in, the status still says the head
+   is Refused (Ready False, Stalled), with the last good release's health;
 3. it is loaded through the rendered-release cache: bytes verified once (blob ID and
    SHA-256) are not fetched or rendered again;
 4. it is planned as the channel's ServiceAccount (impersonated) inside the channel's lane,
    and, when anything differs, applied by a `SyncRun` stepped here, which stops between two
    steps once `stop()` says so (SIGTERM, leadership lost);
 5. the outcome goes to the Channel's status, to an Event, to the metrics, and (applied,
-   failed, refused) to the channel's webhooks, each at most once per release and message.
+   failed, refused) to the channel's webhooks, each at most once per release and outcome
+   (a failure once per error class and object: not again at each retry).
 
 Outcomes: a release that does not verify, render or pass policy or the lane is Refused
 (never retried); anything else that stops a reconcile is Failed (retried with backoff by
@@ -23,6 +25,7 @@ and looked at again at the next poll, and Degraded is a failure (`HealthCheckFai
 from __future__ import annotations
 
 import concurrent.futures as cf
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable, Mapping
@@ -75,7 +78,8 @@ class _Memory:
 
     good: Release | None = None  # the release last applied (or found applied)
     head: Release | None = None
-    refused: set[tuple[int, str]] = field(default_factory=set)
+    target: Release | None = None  # the release the reconcile in progress applies
+    refused: dict[tuple[int, str], str] = field(default_factory=dict)  # (seq, SHA-256): why
     progressing: bool = False
     failure: tuple[object, ...] = ()  # the last failure announced (Event, notification)
     suspended: int | None = None  # the generation whose suspension was recorded
@@ -108,7 +112,7 @@ class ChannelSync:
         except SyncerError:
             return True
         memory.head = head
-        if head is None or (head.seq, head.sha256) in memory.refused:
+        if head is None or _key(head) in memory.refused:
             return memory.progressing
         return memory.progressing or memory.good != head
 
@@ -160,15 +164,16 @@ class ChannelSync:
     def _reconcile(self, spec: ChannelSpec, discovery: Discovery,
                    stop: Callable[[], bool]) -> Outcome:
         memory = self._memory(spec)
-        self._memory(spec).suspended = None
+        memory.suspended = memory.target = None
         backends = self.backends(spec.profile)
-        head = memory.head = backends.ledger.head(spec.channel)
+        head = memory.head = memory.target = backends.ledger.head(spec.channel)
         if head is None:
             return Outcome(OutcomeKind.PROGRESSING, self.clock.now(),
                            "no release published on the channel yet", reason="NoRelease")
         loaded = self._target(spec, discovery, backends, head)
         if loaded is None:
             return self._refused_head(spec, head)
+        memory.target = loaded.release
         reconciler = Reconciler(self._as(spec), options=self._options(spec),
                                 clock=self.clock, books=self.cluster)
         try:
@@ -176,13 +181,15 @@ class ChannelSync:
         except REFUSALS as e:  # the lane
             return self._refuse(spec, discovery, loaded.release, e)
         result = self._sync(reconciler, observed, stop)
-        return self._applied(spec, discovery, observed, result)
+        outcome = self._applied(spec, discovery, observed, result)
+        return outcome if _key(loaded.release) == _key(head) else \
+            self._held_back(spec, head, outcome)
 
     def _target(self, spec: ChannelSpec, discovery: Discovery, backends: Backends,
                 head: Release) -> Loaded | None:
         """The head loaded, else (Refused) the last good release; None if there is none."""
         memory = self._memory(spec)
-        if (head.seq, head.sha256) not in memory.refused:
+        if _key(head) not in memory.refused:
             try:
                 return load_cached(head, blobs=backends.blobs, cache=self.cache)
             except REFUSALS as e:
@@ -244,15 +251,30 @@ class ChannelSync:
 
     def _failed(self, spec: ChannelSpec, error: SyncerError) -> Outcome:
         memory = self._memory(spec)
-        release = memory.head
+        release = memory.target or memory.head
         self.metrics.apply_error(spec.channel, error_reason(error))
         text = str(error)
         log.warning("reconcile failed", extra={"channel": spec.channel, "error": text})
         if release is None:
             return Outcome(OutcomeKind.FAILED, self.clock.now(), text)
+        head = memory.head or release
         return Outcome.of_release(release, OutcomeKind.FAILED, time=self.clock.now(),
-                                  message=text, head_seq=release.seq,
-                                  head_blob_id=release.blob_id)
+                                  message=text, head_seq=head.seq, head_blob_id=head.blob_id)
+
+    def _held_back(self, spec: ChannelSpec, head: Release, outcome: Outcome) -> Outcome:
+        """The head is Refused and the last good release was reconciled in its place: the
+        status goes on saying that the head is refused (Ready False, Stalled), with the last
+        good release's health; a failure of the last good release is reported as it is."""
+        if outcome.kind is OutcomeKind.FAILED:
+            return outcome
+        if outcome.kind in (OutcomeKind.APPLIED, OutcomeKind.UNCHANGED) and outcome.seq:
+            self.metrics.release_applied(spec.channel, outcome.seq, at=outcome.time)
+        why = self._memory(spec).refused.get(_key(head), "")
+        return dataclasses.replace(
+            outcome, kind=OutcomeKind.REFUSED, reason="", seq=head.seq, blob_id=head.blob_id,
+            sha256=head.sha256, commit=head.commit,
+            message=f"release {head.seq} refused ({why}); the last good release stays: "
+                    f"{outcome.message}")
 
     def _refused_head(self, spec: ChannelSpec, head: Release) -> Outcome:
         """The head is Refused and nothing good was ever applied."""
@@ -271,9 +293,9 @@ class ChannelSync:
                         error: SyncerError) -> None:
         """Remember a refused release; its Event and notification once."""
         memory = self._memory(spec)
-        key = (release.seq, release.sha256)
+        key = _key(release)
         known = key in memory.refused or _in_history(spec, release, "Refused")
-        memory.refused.add(key)
+        memory.refused[key] = str(error)
         log.error("release refused", extra={"channel": spec.channel, "seq": release.seq,
                                             "blob_id": release.blob_id, "error": str(error)})
         if known:
@@ -297,8 +319,9 @@ class ChannelSync:
         if outcome.kind is OutcomeKind.FAILED:
             if failure != memory.failure:
                 self._event(spec, discovery, "Warning", "ReleaseFailed", outcome.message)
-                if memory.head is not None:
-                    self._notify(memory.head, "failed", outcome.message)
+                failed = memory.target or memory.head
+                if failed is not None:
+                    self._notify(failed, "failed", outcome.message)
             memory.failure = failure
             return
         memory.failure = ()
@@ -395,6 +418,10 @@ def _drift(observed: Observed) -> int:
 def _name(ref: ObjectRef) -> str:
     kind = f"{ref.group}/{ref.kind}" if ref.group else ref.kind
     return f"{kind}/{ref.namespace}/{ref.name}" if ref.namespace else f"{kind}/{ref.name}"
+
+
+def _key(release: Release) -> tuple[int, str]:
+    return release.seq, release.sha256
 
 
 def _seq(release: Release | None) -> int | None:

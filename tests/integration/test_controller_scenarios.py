@@ -21,6 +21,7 @@ import pytest
 from controlled import (
     NS,
     apply_channel,
+    blob_path,
     channel,
     channel_events,
     condition,
@@ -427,3 +428,135 @@ def test_a_requested_reconcile_runs_at_the_next_pass_without_waiting_for_the_pol
     loop.pass_once()  # handled: not again
     assert len(events(cluster, "ReleaseApplied")) == 3
 
+
+# --- 5. refused releases ---------------------------------------------------------------------
+
+def namespaces_by_hand(cluster: KubeCluster, *names: str) -> None:
+    """Namespaces an administrator made: a lane with namespaces cannot hold one."""
+    for name in names:
+        cluster.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}},
+                      resource(cluster, "", "Namespace"), manager="kubectl")
+
+
+def test_a_release_writing_outside_the_channels_namespaces_is_refused_and_the_last_stays(
+        pushed: Path, home: Path, cluster: KubeCluster, api: KubeApiServer) -> None:
+    (pushed / "templates" / "namespace.yaml.j2").unlink()
+    commit_and_push(pushed, home, "The namespace is the administrator's")  # release 2
+    namespaces_by_hand(cluster, APP, "other")
+    apply_channel(cluster, allowedNamespaces=[APP])
+    clock, metrics = ManualClock(), Metrics()
+    loop = controller_with(cluster, home, clock, metrics=metrics)
+    settle(loop, clock, cluster)
+    assert channel(cluster)["status"]["lastApplied"]["seq"] == 2
+
+    edit(pushed / "values" / "dev.yaml", "logLevel: info", "logLevel: debug")
+    (pushed / "templates" / "elsewhere.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: elsewhere, namespace: other}\n"
+        "data: {a: '1'}\n")
+    commit_and_push(pushed, home, "Debug logs, and a ConfigMap in another namespace")
+    writes = api.faults.add(Fault(method="PATCH", path="/namespaces/(shop-dev|other)/",
+                                  times=0))
+    clock.advance(INTERVAL)
+    loop.pass_once()
+    assert writes.seen == 0  # nothing written, not even dry-run
+    assert get(cluster, "ConfigMap", "elsewhere", namespace="other") is None
+    assert log_level(cluster) == "info" and inventory_seq(cluster) == 2
+    status = channel(cluster)["status"]
+    stalled, ready = condition(channel(cluster), "Stalled"), condition(channel(cluster), READY)
+    assert (stalled["status"], ready["status"], ready["reason"]) == ("True", "False",
+                                                                    "ReleaseRefused")
+    assert "ConfigMap/other/elsewhere" in ready["message"]
+    assert "namespace other is not in this channel's allowed namespaces" in ready["message"]
+    assert (status["head"]["seq"], status["lastApplied"]["seq"]) == (3, 2)
+    assert (status["history"][0]["seq"], status["history"][0]["outcome"]) == (3, "Refused")
+    [refused] = events(cluster, "ReleaseRefused")
+    assert refused["type"] == "Warning" and "release 3 refused" in refused["message"]
+    assert sample(metrics, "syncer_release_seq") == 2
+
+    for _ in range(3):  # polls: the refused head is not tried again
+        clock.advance(INTERVAL)
+        loop.pass_once()
+    assert len(events(cluster, "ReleaseRefused")) == 1
+
+    by_hand(cluster, "shop-config", {"LOG_LEVEL": "trace"})
+    clock.advance(RESYNC)
+    loop.pass_once()  # a resync heals the last good release, release 2
+    assert log_level(cluster) == "info" and inventory_seq(cluster) == 2
+    assert get(cluster, "ConfigMap", "elsewhere", namespace="other") is None
+    assert len(events(cluster, "DriftRepaired")) == 1
+    assert len(events(cluster, "ReleaseRefused")) == 1
+    assert sample(metrics, "syncer_release_seq") == 2
+    status = channel(cluster)["status"]
+    assert (status["head"]["seq"], status["lastApplied"]["seq"]) == (3, 2)
+    stalled, ready = condition(channel(cluster), "Stalled"), condition(channel(cluster), READY)
+    assert (stalled["status"], ready["status"]) == ("True", "False")  # the head stays refused
+    assert "release 3 refused" in ready["message"] and "release 2" in ready["message"]
+
+
+def test_a_head_whose_bytes_do_not_verify_is_refused_and_the_last_good_is_resynced(
+        pushed: Path, home: Path, cluster: KubeCluster) -> None:
+    apply_channel(cluster)
+    clock = ManualClock()
+    loop = controller_with(cluster, home, clock)
+    settle(loop, clock, cluster)
+    release_2(pushed, home)
+    blob = blob_path(home, 2)
+    blob.write_bytes(blob.read_bytes()[:-1] + b"!")  # altered where it is stored
+    clock.advance(INTERVAL)
+    loop.pass_once()
+    assert log_level(cluster) == "info" and get(cluster, "ConfigMap", "zz-extra") is None
+    assert inventory_seq(cluster) == 1
+    status = channel(cluster)["status"]
+    stalled, ready = condition(channel(cluster), "Stalled"), condition(channel(cluster), READY)
+    assert (stalled["status"], ready["status"], ready["reason"]) == ("True", "False",
+                                                                    "ReleaseRefused")
+    assert "release 2 refused" in ready["message"] and "SHA-256" in ready["message"]
+    assert "the last good release stays: release 1 in place" in ready["message"]
+    assert (status["head"]["seq"], status["lastApplied"]["seq"]) == (2, 1)
+    assert (status["history"][0]["seq"], status["history"][0]["outcome"]) == (2, "Refused")
+    [refused] = events(cluster, "ReleaseRefused")
+    assert f"blob {blob.name}" in refused["message"]
+
+    by_hand(cluster, "shop-config", {"LOG_LEVEL": "trace"})
+    clock.advance(RESYNC)
+    loop.pass_once()
+    assert log_level(cluster) == "info"  # release 1, healed
+    assert inventory_seq(cluster) == 1
+    assert len(events(cluster, "DriftRepaired")) == 1
+    assert len(events(cluster, "ReleaseRefused")) == 1
+    assert condition(channel(cluster), "Stalled")["status"] == "True"
+    assert condition(channel(cluster), READY)["status"] == "False"
+    assert channel(cluster)["status"]["health"] == "Healthy"  # release 1's
+
+
+def test_a_failure_of_the_last_good_release_is_about_it_not_the_refused_head(
+        pushed: Path, home: Path, cluster: KubeCluster, api: KubeApiServer) -> None:
+    apply_channel(cluster)
+    clock = ManualClock()
+    loop = controller_with(cluster, home, clock)
+    settle(loop, clock, cluster)
+    release_2(pushed, home)
+    blob = blob_path(home, 2)
+    blob.write_bytes(blob.read_bytes()[:-1] + b"!")
+    clock.advance(INTERVAL)
+    loop.pass_once()  # release 2 refused
+    by_hand(cluster, "shop-config", {"LOG_LEVEL": "trace"})
+    api.faults.add(Fault(method="PATCH", path=WRITE, dry_run=False, status=500, times=1000))
+    clock.advance(RESYNC)
+    loop.pass_once()  # the resync of release 1 fails
+    status = channel(cluster)["status"]
+    ready = condition(channel(cluster), READY)
+    assert (ready["status"], ready["reason"]) == ("False", "ReleaseFailed")
+    assert [(h["seq"], h["outcome"]) for h in status["history"]] == [
+        (1, "Failed"), (2, "Refused")]  # the head's refusal stays on record
+    assert (status["head"]["seq"], status["lastApplied"]["seq"]) == (2, 1)
+    [failed] = events(cluster, "ReleaseFailed")
+    assert failed["message"].startswith("ConfigMap/shop-dev/shop-config: ")
+
+    api.faults.clear()
+    clock.advance(6.0)
+    loop.pass_once()  # retried: release 1 healed, and the head still refused
+    assert log_level(cluster) == "info"
+    assert condition(channel(cluster), "Stalled")["status"] == "True"
+    newest = channel(cluster)["status"]["history"][0]
+    assert (newest["seq"], newest["outcome"]) == (2, "Refused")
