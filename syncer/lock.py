@@ -28,7 +28,7 @@ from typing import Self
 from syncer import inventory as inv
 from syncer.cluster import Cluster, Discovery, Resource
 from syncer.errors import ClusterError, ConflictError, LockedError
-from syncer.microtime import holder_identity, micro, parse
+from syncer.microtime import holder_identity, issued_here, micro, parse
 from syncer.model import Obj
 
 __all__ = ["ChannelLock", "holder_identity"]
@@ -126,11 +126,14 @@ class ChannelLock:
 
 
 def _gone(holder: str) -> bool:
-    """Whether `holder` was a process of this host that no longer runs (killed mid-sync):
-    then its Lease need not run out first."""
+    """Whether `holder` was a process of this host that no longer runs (killed mid-sync,
+    or a container's earlier process with the same pid): then its Lease need not run out
+    first."""
     host, _, rest = holder.rpartition("-")[0].rpartition("-")
     if host != socket.gethostname()[:40] or not rest.isdigit():
         return False
+    if int(rest) == os.getpid():  # this pid: this process, or one before it (pid 1 again)
+        return not issued_here(holder)
     try:
         os.kill(int(rest), 0)
     except ProcessLookupError:

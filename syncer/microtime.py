@@ -18,10 +18,22 @@ __all__ = ["holder_identity", "micro", "parse"]
 _FORMATS = ("%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%dT%H:%M:%SZ")
 
 
+_ISSUED: set[str] = set()
+
+
 def holder_identity() -> str:
     """Who holds a Lease: host, process and a random part (two holders in one process
-    differ)."""
-    return f"{socket.gethostname()[:40]}-{os.getpid()}-{secrets.token_hex(3)}"
+    differ). Each identity this process hands out is remembered (`issued_here`)."""
+    identity = f"{socket.gethostname()[:40]}-{os.getpid()}-{secrets.token_hex(3)}"
+    _ISSUED.add(identity)
+    return identity
+
+
+def issued_here(identity: str) -> bool:
+    """Whether this process handed out `identity`. A holder naming this host and this
+    process's pid that this process never issued was an earlier process with the same pid:
+    a restarted container, whose syncer is pid 1 again."""
+    return identity in _ISSUED
 
 
 def micro(seconds: float) -> str:

@@ -4,6 +4,7 @@ resourceVersion, MicroTime with six digits)."""
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from syncer_standins.kubeapi import KubeApiServer
 
 from syncer.cluster import KubeCluster, connect
 from syncer.errors import LockedError
-from syncer.lock import ChannelLock
+from syncer.lock import ChannelLock, holder_identity
 
 NS = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "syncer-system"}}
 
@@ -84,3 +85,21 @@ def test_a_lock_left_by_a_dead_process_of_this_host_is_taken_at_once(
     lock(cluster, clock, dead).__enter__()
     with lock(cluster, clock, "b-host-2-bbbbbb"):
         assert (lease(cluster) or {}).get("spec", {})["holderIdentity"] == "b-host-2-bbbbbb"
+
+
+def test_a_lock_left_by_an_earlier_process_with_this_pid_is_taken_at_once(
+        cluster: KubeCluster) -> None:
+    """A restarted container's syncer is pid 1 again, on the same host name: a holder with
+    this host and this pid that this process never issued was the process before it."""
+    clock = Clock()
+    earlier = f"{socket.gethostname()[:40]}-{os.getpid()}-dddddd"
+    lock(cluster, clock, earlier).__enter__()
+    with lock(cluster, clock, "b-host-2-bbbbbb"):
+        assert (lease(cluster) or {}).get("spec", {})["holderIdentity"] == "b-host-2-bbbbbb"
+
+
+def test_a_lock_this_process_holds_is_not_taken_from_it(cluster: KubeCluster) -> None:
+    clock = Clock()
+    with lock(cluster, clock, holder_identity()), pytest.raises(LockedError, match="being "
+                                                                               "synced by"):
+        lock(cluster, clock, "b-host-2-bbbbbb").__enter__()
