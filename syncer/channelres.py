@@ -526,15 +526,29 @@ def _unhealthy(outcome: Outcome) -> list[Obj]:
 
 def _history(outcome: Outcome, before: Mapping[str, Any], *, limit: int) -> list[Any]:
     """Newest first, at most `limit`; an outcome replaces an older one about the same
-    release. Unchanged resyncs and suspended rounds are not recorded."""
+    release. Unchanged resyncs and suspended rounds are not recorded, except that an
+    Unchanged outcome (healthy, nothing to change) settles its release's Progressing entry,
+    where it stands: Applied."""
     old = [h for h in _kept(before, "history", list) or [] if isinstance(h, Mapping)]
-    if outcome.seq is None or outcome.kind in (OutcomeKind.UNCHANGED, OutcomeKind.SUSPENDED):
+    if outcome.seq is None or outcome.kind is OutcomeKind.SUSPENDED:
         return old[:limit]
+    if outcome.kind is OutcomeKind.UNCHANGED:
+        return [_settled(h, outcome) for h in old[:limit]]
     entry = {**_release(outcome), "outcome": outcome.kind.value,
              "reason": _reason(outcome),
              "message": _message(outcome.message), "time": rfc3339(outcome.time)}
     entry.pop("commit", None)
     return [entry, *(h for h in old if not _same(h, entry))][:limit]
+
+
+def _settled(entry: Mapping[str, Any], outcome: Outcome) -> Mapping[str, Any]:
+    """`entry`, Applied if it is the Progressing entry of the release `outcome` found
+    healthy."""
+    if entry.get("outcome") != OutcomeKind.PROGRESSING.value or \
+            not _same(entry, _release(outcome)):
+        return entry
+    return {**entry, "outcome": OutcomeKind.APPLIED.value, "reason": _reason(outcome),
+            "message": _message(outcome.message), "time": rfc3339(outcome.time)}
 
 
 def write_status(cluster: Cluster, discovery: Discovery, spec: ChannelSpec, outcome: Outcome,
