@@ -111,7 +111,8 @@ class SyncResult:
     pruned: tuple[Change, ...] = ()
     skipped: tuple[Change, ...] = ()
     live: Mapping[ObjectRef, Obj] = field(default_factory=dict)
-    """Each applied object as the server answered its apply (with its status)."""
+    """Each object as last seen: as the server answered its apply, as a health check read
+    it, or (an unchanged object a wave waited on) as read before the sync."""
 
 
 @dataclass(frozen=True)
@@ -207,17 +208,21 @@ class SyncRun:
             yield Step("record", detail=f"release {self.observed.loaded.release.seq}")
 
     def _waves(self, pending: list[Change]) -> Generator[Step, None, Discovery]:
+        """Apply wave by wave up to the last wave with changes; before a later wave, wait
+        until every object of the wave is healthy, those left unchanged included (a Job
+        that failed before fails still)."""
         discovery = self.observed.discovery
-        todo = self.observed.changes.of(Action.CREATE, Action.UPDATE)
-        by_wave = _by_wave(todo)
-        for index, (wave, wave_changes) in enumerate(by_wave):
-            for tier in _tiers(wave_changes):
+        by_wave = _by_wave([c for c in self.observed.changes.changes
+                            if c.action in _IN_PLACE and c.desired is not None])
+        last = max((i for i, (_, wave) in enumerate(by_wave) if _writes(wave)), default=-1)
+        for index, (wave, wave_changes) in enumerate(by_wave[:last + 1]):
+            for tier in _tiers([c for c in wave_changes if c.action in _WRITES]):
                 self._in_tier(tier, partial(self._apply_one, discovery=discovery),
                               self.applied)
                 yield Step("apply", wave, f"{len(tier)} {tier[0].ref.kind}")
                 if _defines(tier):
                     discovery = yield from self._after_definitions(tier, discovery, pending)
-            if index < len(by_wave) - 1 or self.options.wait:
+            if index < last or self.options.wait:
                 yield from self._healthy(wave, wave_changes, discovery)
         return discovery
 
@@ -244,6 +249,9 @@ class SyncRun:
         """Poll the wave's objects until all are Healthy; UnhealthyError on Degraded or at
         the deadline."""
         deadline = self.clock.monotonic() + self.options.health_timeout
+        for change in changes:  # unchanged objects as read before the sync
+            if change.ref not in self.live and change.live is not None:
+                self.live[change.ref] = change.live
         watched = [c.ref for c in changes if c.ref in self.live]
         while True:
             found = {ref: health.of(self.live[ref]) for ref in watched}
@@ -422,6 +430,15 @@ def _by_wave(changes: Sequence[Change]) -> list[tuple[int, list[Change]]]:
     """The changes by wave, lower first, each wave in apply order."""
     keyed = sorted(changes, key=lambda c: (_wave(c), plan.apply_order(c.ref)))
     return [(wave, list(group)) for wave, group in itertools.groupby(keyed, key=_wave)]
+
+
+_WRITES = (Action.CREATE, Action.UPDATE)
+_IN_PLACE = (Action.CREATE, Action.UPDATE, Action.UNCHANGED, Action.SKIP)
+"""What a sync writes; what stands in the cluster after it (and counts for a wave's health)."""
+
+
+def _writes(changes: Sequence[Change]) -> bool:
+    return any(c.action in _WRITES for c in changes)
 
 
 def _wave(change: Change) -> int:

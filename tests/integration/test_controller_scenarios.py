@@ -250,9 +250,6 @@ def test_a_failed_job_in_an_early_wave_stops_the_later_wave_until_it_completes(
     assert (ready["status"], ready["reason"]) == ("True", "ReleaseApplied")
 
 
-@pytest.mark.xfail(strict=True, reason="open: SyncRun waits only on the objects it writes, "
-                   "so a retry writes the later waves while the earlier wave's unchanged Job "
-                   "is still Failed (syncer/syncrun.py, _waves/_healthy)")
 def test_a_retry_does_not_roll_the_later_wave_while_the_early_job_is_still_failed(
         pushed: Path, home: Path, cluster: KubeCluster) -> None:
     with_migration(pushed, home)
