@@ -248,6 +248,8 @@ def test_a_failed_job_in_an_early_wave_stops_the_later_wave_until_it_completes(
     loop.pass_once()  # the Deployment's rollout reported: Ready
     ready = condition(channel(cluster), READY)
     assert (ready["status"], ready["reason"]) == ("True", "ReleaseApplied")
+    assert [(h["seq"], h["outcome"]) for h in channel(cluster)["status"]["history"]] == [
+        (2, "Applied")]  # settled
 
 
 def test_a_retry_does_not_roll_the_later_wave_while_the_early_job_is_still_failed(
