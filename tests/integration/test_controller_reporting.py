@@ -198,6 +198,11 @@ def test_metrics_show_what_the_controller_did(
         assert httpx.get(f"http://127.0.0.1:{server.port}/healthz", timeout=5).text == "ok"
         assert httpx.get(f"http://127.0.0.1:{server.port}/readyz", timeout=5).text == "ok"
 
+        channels = cluster.discover().require("syncer.io", "Channel")
+        cluster.delete(channels, namespace="syncer-system", name=APP)
+        loop.pass_once()  # the Channel is gone: so are its series
+        assert of_channel(scrape(server)) == {}
+
 
 # --- notifications ---------------------------------------------------------------------------
 

@@ -527,6 +527,12 @@ def test_a_head_whose_bytes_do_not_verify_is_refused_and_the_last_good_is_resync
     assert condition(channel(cluster), READY)["status"] == "False"
     assert channel(cluster)["status"]["health"] == "Healthy"  # release 1's
 
+    restarted = controller_with(cluster, home, clock)  # knows nothing of the refusal
+    restarted.pass_once()
+    assert len(events(cluster, "ReleaseRefused")) == 1  # found in the status history
+    assert inventory_seq(cluster) == 1 and log_level(cluster) == "info"
+    assert condition(channel(cluster), "Stalled")["status"] == "True"
+
 
 def test_a_failure_of_the_last_good_release_is_about_it_not_the_refused_head(
         pushed: Path, home: Path, cluster: KubeCluster, api: KubeApiServer) -> None:
