@@ -177,7 +177,7 @@ class ChannelSync:
         reconciler = Reconciler(self._as(spec), options=self._options(spec),
                                 clock=self.clock, books=self.cluster)
         try:
-            observed = reconciler.observe(loaded)
+            observed = reconciler.observe(loaded, discovery=discovery)
         except REFUSALS as e:  # the lane
             return self._refuse(spec, discovery, loaded.release, e)
         result = self._sync(reconciler, observed, stop)

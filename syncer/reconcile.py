@@ -88,9 +88,11 @@ class Reconciler:
         self.options = options or SyncOptions()
         self.clock = clock or SystemClock()
 
-    def observe(self, loaded: Loaded) -> Observed:
+    def observe(self, loaded: Loaded, *, discovery: Discovery | None = None) -> Observed:
+        """Plan `loaded` against the live state; `discovery` when the caller has just read
+        it (the controller, once per pass), else it is read here."""
         release = loaded.release
-        discovery = self.cluster.discover()
+        discovery = discovery or self.cluster.discover()
         _refuse_unavailable(discovery, loaded.objects)
         scope = _scope(discovery, loaded.objects)
         placed = plan.place(loaded.objects, scope=scope, namespace=loaded.namespace)

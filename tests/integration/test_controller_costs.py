@@ -94,6 +94,7 @@ def test_a_no_op_resync_makes_as_many_requests_for_50_objects_as_for_5(
     lists = [p for m, p in counted[50] if p.startswith(f"/api/v1/namespaces/{APP}/")]
     assert sorted(lists) == [f"/api/v1/namespaces/{APP}/configmaps",
                              f"/api/v1/namespaces/{APP}/services"]  # one LIST per kind
+    assert [p for _, p in counted[50] if p == "/apis"] == ["/apis"]  # discovery once a pass
 
 
 def test_a_verified_release_is_not_fetched_again(
