@@ -443,8 +443,9 @@ def status_body(outcome: Outcome, *, spec: ChannelSpec,
     _set(status, "inventory", {"count": outcome.inventory_count}
          if outcome.inventory_count is not None else _kept(before, "inventory", Mapping))
     _set(status, "history", _history(outcome, before, limit=spec.history_limit))
-    _set(status, "lastHandledReconcileAt", spec.reconcile_requested
-         or _kept(before, "lastHandledReconcileAt", str))
+    handled = spec.reconcile_requested if outcome.kind is not OutcomeKind.SUSPENDED else ""
+    _set(status, "lastHandledReconcileAt",  # a suspended channel handles no request
+         handled or _kept(before, "lastHandledReconcileAt", str))
     return status
 
 

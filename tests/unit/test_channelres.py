@@ -4,6 +4,7 @@ Event body, and the CRD's schema (structural, and accepting what syncer writes).
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 from typing import Any
@@ -390,3 +391,13 @@ def test_the_crd_refuses_what_parse_refuses(spec: dict[str, Any]) -> None:
         jsonschema.validate(channel(spec), SCHEMA)
     with pytest.raises(ConfigError):
         parse(channel(spec))
+
+
+def test_a_suspended_round_does_not_mark_a_reconcile_request_handled() -> None:
+    asked = dataclasses.replace(SPEC, reconcile_requested="2027-01-15T09:00:00.000001Z",
+                                suspend=True)
+    paused = status_body(Outcome(OutcomeKind.SUSPENDED, T0, "suspended"), spec=asked)
+    assert "lastHandledReconcileAt" not in paused
+    resumed = dataclasses.replace(asked, suspend=False)
+    handled = status_body(applied(at=T0 + 60), spec=resumed, previous=paused)
+    assert handled["lastHandledReconcileAt"] == "2027-01-15T09:00:00.000001Z"
