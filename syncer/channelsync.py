@@ -96,6 +96,7 @@ class ChannelSync:
         self.settings, self.clock, self.metrics = settings, clock, metrics
         self.notifier, self.impersonate = notifier, impersonate
         self.memory: dict[str, _Memory] = {}
+        self.last: dict[str, OutcomeKind] = {}  # each channel's last reconcile outcome
         self.heartbeat = clock.monotonic()
         self._current: threading.Event | None = None
         self._targets: dict[str, tuple[Target, ...]] = {}
@@ -132,6 +133,7 @@ class ChannelSync:
             outcome, error = self._failed(spec, e), e
         self._report(spec, discovery, outcome, seconds=self.clock.monotonic() - started,
                      failure=_failure(outcome, error))
+        self.last[spec.ref] = outcome.kind
         return outcome.kind is not OutcomeKind.FAILED
 
     def suspended(self, spec: ChannelSpec, discovery: Discovery) -> None:

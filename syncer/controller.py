@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 
 from syncer import channelres
 from syncer.backends import Backends
+from syncer.channelres import OutcomeKind
 from syncer.channelsync import ChannelSync, SyncSettings
 from syncer.clock import Clock, SystemClock
 from syncer.cluster import Cluster, Discovery
@@ -145,11 +146,18 @@ class Controller:
         """After the loop: send the notifications still queued."""
         self.sync.close()
 
-    def pass_once(self) -> None:
-        """One pass: list the Channels, and do for each what is due."""
+    def pass_once(self) -> list[str]:
+        """One pass: list the Channels, and do for each what is due. The Channels whose
+        reconcile in this pass Failed or was Refused (`syncer run --once` exits 1 then)."""
         self.heartbeat = self.clock.monotonic()
+        self.sync.last.clear()
         if not self._leading():
-            return
+            return []
+        self._pass()
+        return sorted(ref for ref, kind in self.sync.last.items()
+                      if kind in (OutcomeKind.FAILED, OutcomeKind.REFUSED))
+
+    def _pass(self) -> None:
         try:
             discovery = self.cluster.discover()
             specs, bad = channelres.list_channels(self.cluster, discovery,

@@ -9,8 +9,8 @@ refused release instead of a half-applied one, the second is the boundary.
 
 Kinds are written `group/Kind` (`apps/Deployment`), bare `Kind` for the core group
 (`ConfigMap`), `group/*` for every kind of a group (`*` alone for the core group's). A
-cluster-scoped object (a Namespace, a ClusterRole) is outside any namespace list: a lane
-with namespaces allows only namespaced objects in them.
+cluster-scoped object (a ClusterRole, a CRD) is outside any namespace list: a lane with
+namespaces allows only the objects in them, and the Namespaces themselves.
 """
 
 from __future__ import annotations
@@ -33,10 +33,11 @@ class Lane:
 
     def refusal(self, ref: ObjectRef) -> str:
         """Why `ref` is outside the lane; "" when it is inside."""
-        if self.namespaces is not None and ref.namespace not in self.namespaces:
-            if not ref.namespace:
+        place = _place(ref)
+        if self.namespaces is not None and place not in self.namespaces:
+            if not place:
                 return "cluster-scoped objects are outside this channel's namespaces"
-            return f"namespace {ref.namespace} is not in this channel's allowed namespaces"
+            return f"namespace {place} is not in this channel's allowed namespaces"
         if self.kinds is not None and not self._kind_allowed(ref):
             return f"kind {_kind(ref)} is not in this channel's allowed kinds"
         return ""
@@ -54,6 +55,11 @@ def check(refs: Iterable[ObjectRef], lane: Lane, *, channel: str) -> None:
         more = f" (and {len(outside) - 1} more)" if len(outside) > 1 else ""
         raise PolicyError(f"{why}{more}; nothing was applied",
                           where=f"{ref} of channel {channel}")
+
+
+def _place(ref: ObjectRef) -> str:
+    """The namespace an object is in; a Namespace is in itself."""
+    return ref.name if (ref.group, ref.kind) == ("", "Namespace") else ref.namespace
 
 
 def _kind(ref: ObjectRef) -> str:

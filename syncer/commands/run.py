@@ -5,12 +5,13 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from syncer.commands import common
-from syncer.errors import ConfigError
+from syncer.errors import ClusterError, ConfigError
 
 if TYPE_CHECKING:
     from syncer.backends import Backends
@@ -88,13 +89,15 @@ def run(args: argparse.Namespace) -> int:
             _first_step(elector, once=args.once)
             election.start()
         try:
-            controller.pass_once() if args.once else controller.run()
+            if not args.once:
+                controller.run()
+                return 0
+            return _report(controller.pass_once())
         finally:
             controller.close()
             stop_election.set()  # after the loop: the Lease is released once work stopped
             if election is not None:
                 election.join(timeout=30)
-    return 0
 
 
 def _controller(args: argparse.Namespace, cluster: KubeCluster, metrics: Metrics,
@@ -180,9 +183,22 @@ def _first_step(elector: LeaderElector, *, once: bool) -> None:
     made its first step, and do nothing."""
     if elector.try_acquire_or_renew():
         return
+    holder = elector.leader()
+    if once and not holder:  # not another replica: the Lease could not be read or taken
+        raise ClusterError("cannot take the leader Lease (the warning above says why); "
+                           "nothing done", where=f"Lease/{elector.config.namespace}/"
+                                                 f"{elector.config.name}")
     level = logging.WARNING if once else logging.INFO
     log.log(level, "another replica leads; this one follows" + (
-        ": nothing done" if once else ""), extra={"holder": elector.leader()})
+        ": nothing done" if once else ""), extra={"holder": holder})
+
+
+def _report(unsettled: list[str]) -> int:
+    """`--once`: 1 when a Channel's reconcile Failed or was Refused (its status says why),
+    each named on stderr."""
+    for ref in unsettled:
+        print(f"syncer: {ref} did not reach Ready (see its status)", file=sys.stderr)
+    return 1 if unsettled else 0
 
 
 def _on_signals(controller: Controller) -> None:

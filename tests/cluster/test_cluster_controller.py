@@ -250,10 +250,10 @@ def channel_events(kube: Kube, setup: Setup, reason: str) -> list[Any]:
             and e.reason == reason]
 
 
-def syncer_run(setup: Setup, kubeconfig: Path) -> str:
+def syncer_run(setup: Setup, kubeconfig: Path, *, code: int = 0) -> str:
     """`syncer run --once` as its own process, with `kubeconfig`, as the pod runs it (leader
     election; the Channels of the team's namespace; inventories, locks and the leader Lease
-    in the syncer's namespace): its log."""
+    in the syncer's namespace): its log. It exits `code` (1: a Channel did not reach Ready)."""
     env = {**os.environ}
     env.pop("SYNCER_CHANNEL", None)
     command = [sys.executable, "-m", "syncer", "--log-format", "json", "run", "--once",
@@ -263,7 +263,8 @@ def syncer_run(setup: Setup, kubeconfig: Path) -> str:
                "--leader-elect", "--lease-name", LEADER]
     done = subprocess.run(command, env=env, stdin=subprocess.DEVNULL, capture_output=True,
                           text=True, timeout=DEADLINE, check=False)
-    assert done.returncode == 0, f"syncer run exited {done.returncode}:\n{done.stderr[-4000:]}"
+    assert done.returncode == code, f"syncer run exited {done.returncode}:\n" \
+                                    f"{done.stderr[-4000:]}"
     return done.stderr
 
 
@@ -397,7 +398,7 @@ def test_a_write_outside_the_service_accounts_lane_is_refused_by_the_server(
     apply_channel(kube, setup)
     before = configmap_names(kube, setup.other)
 
-    syncer_run(setup, credentials)
+    syncer_run(setup, credentials, code=1)
     message = _failed(kube, setup)
     assert setup.other in message and HTTP_403.search(message), message
     assert "cannot list" in message, message
@@ -409,7 +410,7 @@ def test_a_write_outside_the_service_accounts_lane_is_refused_by_the_server(
     _bind(kube, setup, setup.other, "reader")
     wait_until(partial(may_list_configmaps, kube, setup, setup.other),
                "the deployer's new Role to take effect", timeout=60)
-    syncer_run(setup, credentials)
+    syncer_run(setup, credentials, code=1)
     message = _failed(kube, setup)
     assert f"ConfigMap/{setup.other}/stray" in message and HTTP_403.search(message), message
 

@@ -31,7 +31,7 @@ import pytest
 from controlled import NS, apply_channel, channel, install_crd, local_backends
 from helpers import commit_and_push, one_line, run
 from prometheus_client.parser import text_string_to_metric_families
-from syncer_standins.kubeapi import KubeApiServer
+from syncer_standins.kubeapi import Fault, KubeApiServer
 
 from syncer.cluster import KubeCluster, connect
 from syncer.ledger import Ledger
@@ -298,3 +298,38 @@ def test_election_timings_that_cannot_work_are_refused_before_connecting(
             run(capsys, "run", flag, value)
         assert exited.value.code == 2
         assert f"{flag}: {value!r} is not a " in capsys.readouterr().err
+
+
+def test_once_exits_1_naming_a_channel_that_did_not_reach_ready(
+        pushed: Path, cluster: KubeCluster, started: Callable[..., SyncerRun]) -> None:
+    """`syncer run --once` in CI or from a laptop: 0 when every Channel reconciled, 1 when
+    one Failed or was Refused (here: its release writes outside its allowed namespaces),
+    named on stderr; the Channel's status says why."""
+    apply_channel(cluster, allowedNamespaces=["elsewhere"])
+    refused = started("--once")
+    assert refused.wait() == 1
+    said = [line["message"] for line in refused.lines if line.get("raw")]
+    assert f"syncer: Channel/{NS}/shop-dev did not reach Ready (see its status)" in said
+    assert channel(cluster)["status"]["history"][0]["outcome"] == "Refused"
+
+    apply_channel(cluster, allowedNamespaces=["shop-dev"])
+    assert started("--once").wait() == 0
+
+
+def test_once_with_a_leader_lease_it_cannot_take_is_an_error(
+        pushed: Path, api: KubeApiServer, cluster: KubeCluster,
+        started: Callable[..., SyncerRun]) -> None:
+    """No replica holds the Lease, yet this one cannot take it (here the server refuses the
+    Lease's requests, as RBAC would): one line naming the Lease, exit 2, nothing applied;
+    not 'another replica leads'."""
+    apply_channel(cluster)
+    for method in ("GET", "POST", "PUT"):
+        api.faults.add(Fault(method=method, path="/leases", status=403, reason="Forbidden",
+                             message="leases is forbidden", times=100))
+    once = started("--leader-elect", "--once")
+    assert once.wait() == 2
+    said = [line["message"] for line in once.lines if line.get("raw")]
+    assert any(m.startswith("syncer: error: Lease/syncer-system/syncer-leader: cannot take "
+                            "the leader Lease") for m in said), once.log()
+    assert not once.logged("another replica leads; this one follows: nothing done")
+    assert "status" not in channel(cluster)
