@@ -34,7 +34,8 @@ from dataclasses import dataclass, field
 from syncer import channelres, health
 from syncer import inventory as inv
 from syncer.backends import Backends
-from syncer.channelres import ChannelSpec, Outcome, OutcomeKind, Unhealthy
+from syncer.channelspec import ChannelSpec
+from syncer.channelstatus import Outcome, OutcomeKind, Unhealthy, write_status
 from syncer.clock import Clock
 from syncer.cluster import Cluster, Discovery
 from syncer.errors import (
@@ -334,7 +335,7 @@ class ChannelSync:
 
     def _write(self, spec: ChannelSpec, discovery: Discovery, outcome: Outcome) -> None:
         try:
-            channelres.write_status(self.cluster, discovery, spec, outcome)
+            write_status(self.cluster, discovery, spec, outcome)
         except ClusterError as e:
             log.warning("Channel status not written", extra={"channel": spec.channel,
                                                              "error": str(e)})

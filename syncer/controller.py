@@ -32,7 +32,8 @@ from dataclasses import dataclass, field
 
 from syncer import channelres
 from syncer.backends import Backends
-from syncer.channelres import OutcomeKind
+from syncer.channelspec import ChannelSpec
+from syncer.channelstatus import OutcomeKind
 from syncer.channelsync import ChannelSync, SyncSettings
 from syncer.clock import Clock, SystemClock
 from syncer.cluster import Cluster, Discovery
@@ -190,7 +191,7 @@ class Controller:
 
     # --- one channel ---------------------------------------------------------------------
 
-    def _one(self, spec: channelres.ChannelSpec, discovery: Discovery) -> None:
+    def _one(self, spec: ChannelSpec, discovery: Discovery) -> None:
         now = self.clock.monotonic()
         schedule = self.schedules.setdefault(spec.ref, Schedule())
         self.metrics.suspended(spec.channel, spec.suspend)

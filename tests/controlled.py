@@ -11,7 +11,7 @@ import yaml
 from fakeclock import ManualClock
 
 from syncer.backends import Backends, open_backends, select_profile
-from syncer.channelres import channel_resource
+from syncer.channelspec import channel_resource
 from syncer.channelsync import SyncSettings
 from syncer.cluster import KubeCluster
 from syncer.config import Home

@@ -31,12 +31,8 @@ def add_parser(sub: common.Subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from syncer.channelres import (  # noqa: PLC0415
-        now_requested,
-        parse_duration,
-        request_reconcile,
-        wait_handled,
-    )
+    from syncer.channelres import now_requested, request_reconcile, wait_handled  # noqa: PLC0415
+    from syncer.channelspec import parse_duration  # noqa: PLC0415
     from syncer.clock import SystemClock  # noqa: PLC0415
 
     timeout = parse_duration(args.timeout, where="--timeout")

@@ -37,7 +37,7 @@ def add_parser(sub: common.Subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from syncer.channelres import channel_resource  # noqa: PLC0415
+    from syncer.channelspec import channel_resource  # noqa: PLC0415
     from syncer.cluster import connect  # noqa: PLC0415
 
     cluster = connect(kubeconfig=args.kubeconfig, context=args.context)

@@ -18,19 +18,14 @@ from helpers import one_line, run
 from syncer_standins.kubeapi import KubeApiServer
 
 from syncer.channelres import (
-    ANNOTATION_RECONCILE,
-    Outcome,
-    OutcomeKind,
-    Unhealthy,
-    channel_resource,
     list_channels,
-    parse,
     record_event,
     request_reconcile,
     set_suspend,
     wait_handled,
-    write_status,
 )
+from syncer.channelspec import ANNOTATION_RECONCILE, channel_resource, parse
+from syncer.channelstatus import Outcome, OutcomeKind, Unhealthy, write_status
 from syncer.cluster import Discovery, KubeCluster, connect
 from syncer.errors import ClusterError, ConfigError
 from syncer.model import Obj

@@ -33,7 +33,7 @@ from fakeclock import ManualClock
 from helpers import commit_and_push, edit
 from syncer_standins.kubeapi import Fault, KubeApiServer
 
-from syncer import channelres
+from syncer import channelres, channelspec
 from syncer.cli import main
 from syncer.cluster import KubeCluster, Resource, connect
 from syncer.controller import Controller
@@ -417,7 +417,7 @@ def test_a_requested_reconcile_runs_at_the_next_pass_without_waiting_for_the_pol
     edit(pushed / "values" / "dev.yaml", "logLevel: debug", "logLevel: warn")
     commit_and_push(pushed, home, "Quieter logs")
     assert main(["reconcile", APP, "-n", NS]) == 0
-    requested = channel(cluster)["metadata"]["annotations"][channelres.ANNOTATION_RECONCILE]
+    requested = channel(cluster)["metadata"]["annotations"][channelspec.ANNOTATION_RECONCILE]
     assert requested != at
     capsys.readouterr()
     loop.pass_once()

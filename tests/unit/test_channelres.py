@@ -15,16 +15,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from syncer.channelres import (
-    ChannelSpec,
-    Outcome,
-    OutcomeKind,
-    Unhealthy,
-    event_body,
-    parse,
-    parse_duration,
-    status_body,
-)
+from syncer.channelres import event_body
+from syncer.channelspec import ChannelSpec, parse, parse_duration
+from syncer.channelstatus import Outcome, OutcomeKind, Unhealthy, status_body
 from syncer.errors import ConfigError
 from syncer.model import Release
 from syncer.tenancy import Lane

@@ -4,7 +4,8 @@ with nothing to change; other Unchanged rounds leave the history as it was."""
 
 from __future__ import annotations
 
-from syncer.channelres import ChannelSpec, Outcome, OutcomeKind, status_body
+from syncer.channelspec import ChannelSpec
+from syncer.channelstatus import Outcome, OutcomeKind, status_body
 
 SPEC = ChannelSpec("shop-dev", "syncer-system", "shop-dev", generation=1, history_limit=3)
 T0 = 1_800_000_000.0
