@@ -4,6 +4,7 @@ stand-in's own tests replay transcripts recorded against a real one)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -59,12 +60,48 @@ def apps(core: kubernetes.client.CoreV1Api) -> kubernetes.client.AppsV1Api:
     return kubernetes.client.AppsV1Api(core.api_client)
 
 
+_PUSH_SETTINGS = ("SYNCER_PROFILE", "SYNCER_KEY", "SYNCER_BIN")
+"""What syncer reads from the environment, besides $SYNCER_HOME and $SYNCER_CHANNEL."""
+
+
+@pytest.fixture(scope="session")
+def pushed_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """What `pushed` makes, made once per test process: a folder holding `app` (the example
+    app, syncer initialised, the hook installed, main pushed), `syncer-home` (its key,
+    ledger with release 1, blob store) and `remote.git`. A push costs seconds, most of
+    them the Walrus blob ID's erasure coding; a copy of the result, milliseconds."""
+    base = tmp_path_factory.mktemp("pushed-once")
+    repo, home = base / "app", base / "syncer-home"
+    shutil.copytree(EXAMPLE, repo)
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "Initial shop deployment")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SYNCER_HOME", str(home))
+        patch.setenv("SYNCER_CHANNEL", "shop-dev")
+        patch.chdir(repo)
+        push_with_hook(repo, home, base)
+    return base
+
+
 @pytest.fixture
 def pushed(app_repo: Path, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-           capsys: pytest.CaptureFixture[str]) -> Path:
-    """The example app with syncer initialised, the hook installed and main pushed once."""
+           capsys: pytest.CaptureFixture[str], pushed_once: Path) -> Path:
+    """The example app with syncer initialised, the hook installed and main pushed once
+    (release 1 of shop-dev): a copy of `pushed_once` of this test's own, its remote
+    pointed at its own copy of the bare repository. A test that prepared its $SYNCER_HOME
+    or set what a push reads (a profile of its own, a key, another syncer) pushes itself."""
     monkeypatch.chdir(app_repo)
     monkeypatch.setenv("SYNCER_CHANNEL", "shop-dev")
-    push_with_hook(app_repo, home, tmp_path)
+    if home.exists() or any(os.environ.get(k) for k in _PUSH_SETTINGS):
+        push_with_hook(app_repo, home, tmp_path)
+        capsys.readouterr()
+        return app_repo
+    shutil.rmtree(app_repo)
+    shutil.copytree(pushed_once / "app", app_repo, symlinks=True)
+    shutil.copytree(pushed_once / "syncer-home", home, symlinks=True)
+    shutil.copytree(pushed_once / "remote.git", tmp_path / "remote.git", symlinks=True)
+    git(app_repo, "remote", "set-url", "origin", str(tmp_path / "remote.git"))
+    monkeypatch.chdir(app_repo)
     capsys.readouterr()
     return app_repo
