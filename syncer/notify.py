@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -49,6 +48,7 @@ from syncer.clock import Clock, SystemClock
 from syncer.errors import ConfigError, cut
 from syncer.httpcap import Oversize, read_capped
 from syncer.model import Release
+from syncer.retries import retry_after_seconds
 
 __all__ = ["FORMATS", "MAX_MESSAGE", "OUTCOMES", "Delivery", "Format", "Notification",
            "Notifier", "NotifyOptions", "Outcome", "Target", "payload", "rfc3339", "targets"]
@@ -318,7 +318,8 @@ def _answer(response: httpx.Response, target: Target, cap: int) -> _Answer:
     said = cut(_scrub(text, target), 200) if text.strip() and status >= 300 else ""
     detail = f"HTTP {status}: {said}" if said else f"HTTP {status}"
     transient = status == 429 or status >= 500
-    return _Answer(status, detail, transient, _seconds(response.headers.get("retry-after")))
+    wait = retry_after_seconds(response.headers.get("retry-after"))
+    return _Answer(status, detail, transient, wait)
 
 
 def _scrub(text: str, target: Target) -> str:
@@ -330,12 +331,3 @@ def _scrub(text: str, target: Target) -> str:
         if len(secret) > 1:
             text = text.replace(secret, "…")
     return text
-
-
-def _seconds(header: str | None) -> float | None:
-    """Retry-After in seconds; None if absent or an HTTP date (then the backoff applies)."""
-    try:
-        seconds = float(header) if header else None
-    except ValueError:
-        return None
-    return seconds if seconds is not None and math.isfinite(seconds) else None

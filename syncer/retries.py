@@ -55,7 +55,8 @@ from syncer.errors import (
 )
 from syncer.model import Obj
 
-__all__ = ["Failure", "Retry", "RetryPolicy", "answer", "may_retry", "unanswered"]
+__all__ = ["Failure", "Retry", "RetryPolicy", "answer", "may_retry", "retry_after_seconds",
+           "unanswered"]
 
 _MAX_RESPONSE: Final = 64 * 1024 * 1024
 _IDEMPOTENT: Final = frozenset({"GET", "HEAD", "DELETE", "PATCH"})  # PATCH: forced apply only
@@ -143,7 +144,7 @@ def answer(status: int, raw: bytes, *, where: str, attempt: int = 1,
     reason = cut(str(body.get("reason") or ""), 60)
     text = cut(str(body.get("message") or reason or f"HTTP {status}"), 300)
     context: dict[str, Any] = {"where": where, "status": status, "reason": reason,
-                               "attempts": attempt, "retry_after": _seconds(retry_after)}
+                               "attempts": attempt, "retry_after": retry_after_seconds(retry_after)}
     if kind is InvalidError:
         context["causes"] = _causes(body)
     return Failure(kind(f"{text} (HTTP {status}{_tries(attempt)})", **context), retry)
@@ -182,8 +183,9 @@ def _tries(attempt: int) -> str:
     return f", {attempt} attempts" if attempt > 1 else ""
 
 
-def _seconds(header: str | None) -> float | None:
-    """Retry-After as seconds (kube sends whole seconds); None if absent or not a number."""
+def retry_after_seconds(header: str | None) -> float | None:
+    """Retry-After as seconds (kube sends whole seconds); None if absent or not a number
+    (an HTTP date, which the callers answer with their own backoff)."""
     try:
         seconds = float(header) if header else None
     except ValueError:

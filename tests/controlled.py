@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 from fakeclock import ManualClock
+from helpers import commit_and_push, edit
 
 from syncer.backends import Backends, open_backends, select_profile
 from syncer.channelspec import channel_resource
@@ -114,3 +115,47 @@ def blob_path(home: Path, seq: int, *, channel: str = "shop-dev") -> Path:
     """Where the local blob store keeps the bundle of release `seq`."""
     release = local_backends(home).ledger.release(channel, seq)
     return Home(home).blobs / release.blob_id
+
+
+MIGRATE = """\
+apiVersion: batch/v1
+kind: Job
+metadata:
+  name: migrate
+  annotations: {"syncer.io/wave": "-1"}
+spec:
+  backoffLimit: 0
+  template:
+    spec:
+      restartPolicy: Never
+      containers:
+        - name: migrate
+          image: registry.example.com/shop-migrate:1.0
+"""
+
+
+def with_migration(pushed: Path, home: Path) -> None:
+    """The next release: a migration Job in wave -1, its Namespace with it, the app in
+    wave 0."""
+    edit(pushed / "templates" / "namespace.yaml.j2", "  name: {{ namespace }}",
+         '  name: {{ namespace }}\n  annotations: {"syncer.io/wave": "-1"}')
+    (pushed / "templates" / "migrate.yaml").write_text(MIGRATE)
+    commit_and_push(pushed, home, "Migrate before the app rolls")
+
+
+def job_status(cluster: KubeCluster, condition: str, reason: str, message: str) -> None:
+    """The migration Job's status as the Job controller writes it, through the status
+    subresource, as kwok does: no Job runs on the stand-in (nor on a control plane without
+    nodes)."""
+    at = "2026-12-01T10:00:00Z"
+    status: Obj = {"apiVersion": "batch/v1", "kind": "Job",
+                   "metadata": {"name": "migrate", "namespace": "shop-dev"},
+                   "status": {"startTime": at, "conditions": [
+                       {"type": condition, "status": "True", "reason": reason,
+                        "message": message, "lastProbeTime": at, "lastTransitionTime": at}]}}
+    if condition == "Failed":
+        status["status"]["failed"] = 1
+    else:
+        status["status"].update(succeeded=1, completionTime=at)
+    jobs = cluster.discover().require("batch", "Job")
+    cluster.apply(status, jobs, subresource="status", manager="kube-controller-manager")

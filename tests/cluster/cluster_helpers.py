@@ -242,3 +242,31 @@ def exclusive(kube: Kube, what: str) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def token_kubeconfig(kube: Kube, namespace: str, name: str, path: Path) -> Path:
+    """A kubeconfig at `path` holding a token of the ServiceAccount `namespace/name`
+    (TokenRequest), as a pod's mounted token; skips when the server cannot issue one."""
+    request = kubernetes.client.AuthenticationV1TokenRequest(
+        spec=kubernetes.client.V1TokenRequestSpec(audiences=[], expiration_seconds=600))
+    try:
+        token = kube.core.create_namespaced_service_account_token(name, namespace,
+                                                                  request).status.token
+    except kubernetes.client.exceptions.ApiException as e:
+        if e.status in (404, 405):
+            pytest.skip(f"this server cannot issue a ServiceAccount token (TokenRequest "
+                        f"answered {e.status} {e.reason}): the install's RBAC is tried with "
+                        "the ServiceAccount's own token on a real cluster only")
+        raise
+    config = kube.client.configuration
+    cluster: dict[str, Any] = {"server": config.host}
+    if config.ssl_ca_cert:
+        cluster["certificate-authority"] = config.ssl_ca_cert
+    elif not config.verify_ssl:
+        cluster["insecure-skip-tls-verify"] = True
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "v1", "kind": "Config", "current-context": "syncer",
+        "clusters": [{"name": "cluster", "cluster": cluster}],
+        "users": [{"name": "syncer", "user": {"token": token}}],
+        "contexts": [{"name": "syncer", "context": {"cluster": "cluster", "user": "syncer"}}]}))
+    return path

@@ -59,6 +59,7 @@ from cluster_helpers import (
     Shop,
     absent,
     exclusive,
+    token_kubeconfig,
     wait_until,
 )
 from helpers import run
@@ -175,36 +176,9 @@ def credentials(request: pytest.FixtureRequest, kube: Kube, setup: Setup, kubeco
     """The kubeconfig `syncer run` is given (module docs)."""
     if request.param == "test-kubeconfig":
         return kubeconfig
-    return token_kubeconfig(kube, setup, tmp_path)
+    return token_kubeconfig(kube, setup.system, setup.name,
+                            tmp_path / "syncer-token-kubeconfig")
 
-
-def token_kubeconfig(kube: Kube, setup: Setup, tmp_path: Path) -> Path:
-    """A kubeconfig holding a token of the installed ServiceAccount (TokenRequest), as the
-    pod's mounted token; skips when the server cannot issue one."""
-    request = kubernetes.client.AuthenticationV1TokenRequest(
-        spec=kubernetes.client.V1TokenRequestSpec(audiences=[], expiration_seconds=600))
-    try:
-        token = kube.core.create_namespaced_service_account_token(
-            setup.name, setup.system, request).status.token
-    except ApiException as e:
-        if e.status in (404, 405):
-            pytest.skip(f"this server cannot issue a ServiceAccount token (TokenRequest "
-                        f"answered {e.status} {e.reason}): the install's RBAC is tried with "
-                        "the ServiceAccount's own token on a real cluster only")
-        raise
-    config = kube.client.configuration
-    cluster: dict[str, Any] = {"server": config.host}
-    if config.ssl_ca_cert:
-        cluster["certificate-authority"] = config.ssl_ca_cert
-    elif not config.verify_ssl:
-        cluster["insecure-skip-tls-verify"] = True
-    path = tmp_path / "syncer-token-kubeconfig"
-    path.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": "syncer",
-        "clusters": [{"name": "cluster", "cluster": cluster}],
-        "users": [{"name": "syncer", "user": {"token": token}}],
-        "contexts": [{"name": "syncer", "context": {"cluster": "cluster", "user": "syncer"}}]}))
-    return path
 
 
 # --- the app, the Channel and syncer run ---------------------------------------------------

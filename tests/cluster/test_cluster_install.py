@@ -20,7 +20,7 @@ from typing import Any
 import kubernetes
 import pytest
 import yaml
-from cluster_helpers import Kube, Names, absent, exclusive, wait_until
+from cluster_helpers import Kube, Names, absent, exclusive, token_kubeconfig, wait_until
 from helpers import run
 
 from syncer import inventory
@@ -96,30 +96,8 @@ def _ignore_missing(action: Any) -> None:
 def token_cluster(kube: Kube, installed: Installed, tmp_path: Path) -> KubeCluster:
     """The cluster as the installed ServiceAccount, with a token of its own; skips when the
     server cannot issue one."""
-    request = kubernetes.client.AuthenticationV1TokenRequest(
-        spec=kubernetes.client.V1TokenRequestSpec(audiences=[], expiration_seconds=600))
-    try:
-        token = kube.core.create_namespaced_service_account_token(
-            installed.name, installed.namespace, request).status.token
-    except kubernetes.client.exceptions.ApiException as e:
-        if e.status in (404, 405):
-            pytest.skip(f"this server cannot issue a ServiceAccount token (TokenRequest "
-                        f"answered {e.status} {e.reason}): the install's RBAC is tried with "
-                        "the ServiceAccount's own token on a real cluster only")
-        raise
-    config = kube.client.configuration
-    cluster: dict[str, Any] = {"server": config.host}
-    if config.ssl_ca_cert:
-        cluster["certificate-authority"] = config.ssl_ca_cert
-    elif not config.verify_ssl:
-        cluster["insecure-skip-tls-verify"] = True
-    kubeconfig = tmp_path / "syncer-kubeconfig"
-    kubeconfig.write_text(yaml.safe_dump({
-        "apiVersion": "v1", "kind": "Config", "current-context": "syncer",
-        "clusters": [{"name": "c", "cluster": cluster}],
-        "users": [{"name": "syncer", "user": {"token": token}}],
-        "contexts": [{"name": "syncer", "context": {"cluster": "c", "user": "syncer"}}]}))
-    return connect(kubeconfig=kubeconfig)
+    return connect(kubeconfig=token_kubeconfig(kube, installed.namespace, installed.name,
+                                               tmp_path / "syncer-kubeconfig"))
 
 
 def deployer(kube: Kube, namespace: str) -> str:

@@ -28,6 +28,8 @@ from controlled import (
     controller_with,
     get_object,
     install_crd,
+    job_status,
+    with_migration,
 )
 from fakeclock import ManualClock
 from helpers import commit_and_push, edit
@@ -155,45 +157,9 @@ def test_a_managed_object_changed_by_hand_is_restored_at_the_next_resync(
 
 # --- 2. a wave's Job fails -------------------------------------------------------------------
 
-MIGRATE = """\
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: migrate
-  annotations: {"syncer.io/wave": "-1"}
-spec:
-  backoffLimit: 0
-  template:
-    spec:
-      restartPolicy: Never
-      containers:
-        - name: migrate
-          image: registry.example.com/shop-migrate:1.0
-"""
 
 
-def with_migration(pushed: Path, home: Path) -> None:
-    """Release 2: a migration Job in wave -1, its Namespace with it, the app in wave 0."""
-    edit(pushed / "templates" / "namespace.yaml.j2", "  name: {{ namespace }}",
-         '  name: {{ namespace }}\n  annotations: {"syncer.io/wave": "-1"}')
-    (pushed / "templates" / "migrate.yaml").write_text(MIGRATE)
-    commit_and_push(pushed, home, "Migrate before the app rolls")
 
-
-def job_status(cluster: KubeCluster, condition: str, reason: str, message: str) -> None:
-    """The Job's status as the Job controller writes it (no Job runs on the stand-in)."""
-    at = "2026-12-01T10:00:00Z"
-    status: Obj = {"apiVersion": "batch/v1", "kind": "Job",
-                   "metadata": {"name": "migrate", "namespace": APP},
-                   "status": {"startTime": at, "conditions": [
-                       {"type": condition, "status": "True", "reason": reason,
-                        "message": message, "lastProbeTime": at, "lastTransitionTime": at}]}}
-    if condition == "Failed":
-        status["status"]["failed"] = 1
-    else:
-        status["status"].update(succeeded=1, completionTime=at)
-    cluster.apply(status, resource(cluster, "batch", "Job"), subresource="status",
-                  manager="kube-controller-manager")
 
 
 def fail_the_job_once(cluster: KubeCluster) -> Callable[[float], None]:

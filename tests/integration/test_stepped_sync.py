@@ -12,6 +12,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from controlled import job_status, with_migration
 from fakeclock import ManualClock
 from helpers import commit_and_push, edit
 from syncer_standins.kubeapi import KubeApiServer
@@ -20,25 +21,8 @@ from syncer.blobstore.local import LocalBlobStore
 from syncer.cluster import KubeCluster, connect
 from syncer.errors import SyncStoppedError, UnhealthyError
 from syncer.ledger.local import LocalLedger
-from syncer.model import Obj
 from syncer.reconcile import Loaded, Reconciler, SyncOptions, load
 from syncer.syncrun import SyncRun, read_inventory
-
-MIGRATE = """\
-apiVersion: batch/v1
-kind: Job
-metadata:
-  name: migrate
-  annotations: {"syncer.io/wave": "-1"}
-spec:
-  backoffLimit: 0
-  template:
-    spec:
-      restartPolicy: Never
-      containers:
-        - name: migrate
-          image: registry.example.com/shop-migrate:1.0
-"""
 
 
 @pytest.fixture
@@ -46,12 +30,9 @@ def cluster(api: KubeApiServer, tmp_path: Path) -> KubeCluster:
     return connect(kubeconfig=tmp_path / "kubeconfig")
 
 
-def with_migration(pushed: Path, home: Path) -> Loaded:
+def migrating(pushed: Path, home: Path) -> Loaded:
     """The example app with a migration Job in wave -1 (and its Namespace with it)."""
-    edit(pushed / "templates" / "namespace.yaml.j2", "  name: {{ namespace }}",
-         '  name: {{ namespace }}\n  annotations: {"syncer.io/wave": "-1"}')
-    (pushed / "templates" / "migrate.yaml").write_text(MIGRATE)
-    commit_and_push(pushed, home, "Migrate before the app rolls")
+    with_migration(pushed, home)
     head = LocalLedger(home / "ledger.sqlite").head("shop-dev")
     assert head is not None
     return load(head, blobs=LocalBlobStore(home / "blobs"))
@@ -71,19 +52,6 @@ def step_to(run: SyncRun, name: str, wave: int | None = None) -> None:
     raise AssertionError(f"no step {name} (wave {wave}): {run.steps}")
 
 
-def job_status(cluster: KubeCluster, condition: str, reason: str, message: str) -> None:
-    jobs = cluster.discover().require("batch", "Job")
-    at = "2026-12-01T10:00:00Z"
-    status: Obj = {"apiVersion": "batch/v1", "kind": "Job",
-                   "metadata": {"name": "migrate", "namespace": "shop-dev"},
-                   "status": {"startTime": at, "conditions": [
-                       {"type": condition, "status": "True", "reason": reason,
-                        "message": message, "lastProbeTime": at, "lastTransitionTime": at}]}}
-    if condition == "Failed":
-        status["status"]["failed"] = 1
-    else:
-        status["status"].update(succeeded=1, completionTime=at)
-    cluster.apply(status, jobs, subresource="status", manager="kube-controller-manager")
 
 
 def exists(cluster: KubeCluster, group: str, kind: str, name: str) -> bool:
@@ -94,7 +62,7 @@ def exists(cluster: KubeCluster, group: str, kind: str, name: str) -> bool:
 
 def test_a_failed_wave_job_stops_the_next_wave_and_says_why(
         pushed: Path, home: Path, cluster: KubeCluster) -> None:
-    loaded = with_migration(pushed, home)
+    loaded = migrating(pushed, home)
     run = start(cluster, loaded, ManualClock())
     step_to(run, "health", -1)
     assert run.steps[-1].detail == "1 of 2 objects progressing"  # the Job; its Namespace is
@@ -116,7 +84,7 @@ def test_a_failed_wave_job_stops_the_next_wave_and_says_why(
 
 def test_a_completed_wave_job_lets_the_next_wave_roll(
         pushed: Path, home: Path, cluster: KubeCluster) -> None:
-    loaded = with_migration(pushed, home)
+    loaded = migrating(pushed, home)
     run = start(cluster, loaded, ManualClock())
     step_to(run, "health", -1)
     job_status(cluster, "Complete", "CompletionsReached", "Reached expected number of "
@@ -131,7 +99,7 @@ def test_a_completed_wave_job_lets_the_next_wave_roll(
 
 def test_a_wave_progressing_past_its_deadline_stops_the_sync(
         pushed: Path, home: Path, cluster: KubeCluster) -> None:
-    loaded = with_migration(pushed, home)
+    loaded = migrating(pushed, home)
     clock = ManualClock()
     run = start(cluster, loaded, clock, health_timeout=30.0, poll=5.0)
     with pytest.raises(UnhealthyError, match="still Progressing after 30s"):
@@ -142,7 +110,7 @@ def test_a_wave_progressing_past_its_deadline_stops_the_sync(
 
 def test_a_stop_between_steps_ends_the_sync_releases_the_lock_and_keeps_the_record(
         pushed: Path, home: Path, cluster: KubeCluster) -> None:
-    loaded = with_migration(pushed, home)
+    loaded = migrating(pushed, home)
     stop = threading.Event()
     run = start(cluster, loaded, ManualClock(), stop=stop)
     step_to(run, "apply", -1)
@@ -161,7 +129,7 @@ def test_a_stop_between_steps_ends_the_sync_releases_the_lock_and_keeps_the_reco
 
 def test_a_stop_during_a_health_wait_cuts_the_wait_short(
         pushed: Path, home: Path, cluster: KubeCluster) -> None:
-    loaded = with_migration(pushed, home)
+    loaded = migrating(pushed, home)
     stop = threading.Event()
     clock = ManualClock()
     run = start(cluster, loaded, clock, stop=stop)
