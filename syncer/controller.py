@@ -10,7 +10,9 @@ resources (`channelres`) and, for each, decides from its `Schedule` what is due:
 - `resync`: every `resync`: reconcile the applied release again, to repair drift;
 - `retry`: after a failure, with exponential backoff (`Backoff`).
 
-A reconcile (`ChannelSync`, in `channelsync`) loads the release through the rendered-release
+A pass with nothing due makes one request, the LIST of Channels (discovery is kept for
+`discovery_ttl`, and read afresh by a pass that reconciles). A reconcile (`ChannelSync`,
+in `channelsync`) loads the release through the rendered-release
 cache (verified bytes are not fetched or rendered again), checks the channel's lane, plans
 against the live objects read as the channel's ServiceAccount, and steps a `SyncRun`,
 stopping between steps on SIGTERM or when this replica loses the leader Lease. A release
@@ -29,6 +31,7 @@ import random
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from syncer import channelres
 from syncer.backends import Backends
@@ -99,6 +102,8 @@ class Schedule:
 class ControllerOptions:
     namespace: str | None = "syncer-system"  # where Channels are read; None: every one
     tick: float = 1.0  # seconds between two passes over the channels
+    discovery_ttl: float = 300.0  # how long discovery serves to list Channels; a pass that
+    # reconciles reads it afresh
     backoff: Backoff = field(default_factory=Backoff)
     sync: SyncSettings = field(default_factory=SyncSettings)
 
@@ -126,6 +131,8 @@ class Controller:
         self.schedules: dict[str, Schedule] = {}
         self.heartbeat = self.clock.monotonic()
         self.listed: tuple[bool, str] = (False, "Channels not listed yet")
+        self._discovery: Discovery | None = None
+        self._discovered_at = 0.0
         self._bad: set[str] = set()
 
     # --- the loop -------------------------------------------------------------------------
@@ -160,21 +167,41 @@ class Controller:
 
     def _pass(self) -> None:
         try:
-            discovery = self.cluster.discover()
-            specs, bad = channelres.list_channels(self.cluster, discovery,
+            known, just_read = self._known()
+            specs, bad = channelres.list_channels(self.cluster, known,
                                                   namespace=self.options.namespace)
         except (ClusterError, ConfigError) as e:
+            self._discovery = None  # a CRD removed or reinstalled: read it again
             self.listed = (False, f"cannot list Channels: {e}")
             log.warning("cannot list Channels", extra={"error": str(e)})
             return
         self.listed = (True, "")
         self._report_bad(bad)
         self._forget_gone({s.ref for s in specs})
+        # a discovery read for the listing just now serves the reconciles of this pass too
+        fresh = [known] if just_read else []
         for spec in specs:
             if self.stop.is_set() or not self._leading():
                 return
-            self._one(spec, discovery)
+            self._one(spec, known, partial(self._fresh, fresh))
             self.heartbeat = self.clock.monotonic()
+
+    def _known(self) -> tuple[Discovery, bool]:
+        """Discovery as last read, read again once it is `discovery_ttl` old (and whether it
+        was read now): enough to list the Channels and write their status, so that a pass
+        with nothing due makes one request (the LIST of Channels), not one per API group."""
+        now = self.clock.monotonic()
+        if self._discovery is None or now - self._discovered_at >= self.options.discovery_ttl:
+            self._discovery, self._discovered_at = self.cluster.discover(), now
+            return self._discovery, True
+        return self._discovery, False
+
+    def _fresh(self, memo: list[Discovery]) -> Discovery:
+        """Discovery read now, once per pass, for the reconciles of that pass."""
+        if not memo:
+            memo.append(self.cluster.discover())
+            self._discovery, self._discovered_at = memo[0], self.clock.monotonic()
+        return memo[0]
 
     # --- probes --------------------------------------------------------------------------
 
@@ -191,7 +218,8 @@ class Controller:
 
     # --- one channel ---------------------------------------------------------------------
 
-    def _one(self, spec: ChannelSpec, discovery: Discovery) -> None:
+    def _one(self, spec: ChannelSpec, discovery: Discovery,
+             fresh: Callable[[], Discovery]) -> None:
         now = self.clock.monotonic()
         schedule = self.schedules.setdefault(spec.ref, Schedule())
         self.metrics.suspended(spec.channel, spec.suspend)
@@ -205,7 +233,7 @@ class Controller:
             schedule.polled(now, spec.interval_s, self.rand())
             if not self.sync.head_moved(spec, discovery):
                 return
-        ok = self.sync.reconcile(spec, discovery, why=why, stop=self._stop_for_sync)
+        ok = self.sync.reconcile(spec, fresh(), why=why, stop=self._stop_for_sync)
         now = self.clock.monotonic()
         schedule.polled(now, spec.interval_s, self.rand())
         if ok:

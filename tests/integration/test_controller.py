@@ -7,13 +7,14 @@ No kube-apiserver runs here; the stand-in's own tests replay transcripts of a re
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import kubernetes
 import pytest
 from controlled import apply_channel, channel, condition, controller, install_crd
 from fakeclock import ManualClock
-from helpers import commit_and_push, edit
+from helpers import commit_and_push, edit, git
 from syncer_standins.kubeapi import KubeApiServer
 
 from syncer.cluster import KubeCluster, connect
@@ -53,3 +54,41 @@ def test_a_release_published_while_running_is_applied_within_two_polls(
     data = core.read_namespaced_config_map("shop-config", "shop-dev").data
     assert "Welcome back" in str(data)
 
+
+
+def test_one_controller_follows_several_channels(
+        pushed: Path, home: Path, cluster: KubeCluster, api: KubeApiServer) -> None:
+    """Two Channels, each following its own channel of the ledger (shop-dev from main,
+    shop-prod from production): one pass applies both, each into its own namespace with
+    its own values, and each Channel's status records its own release."""
+    git(pushed, "branch", "production")
+    git(pushed, "push", "-q", "origin", "production", env={"SYNCER_HOME": str(home)})
+    apply_channel(cluster, "shop-dev")
+    apply_channel(cluster, "shop-prod", channel="shop-prod")
+    controller(cluster, home, ManualClock()).pass_once()
+    for name, replicas in (("shop-dev", 1), ("shop-prod", 3)):
+        status = channel(cluster, name)["status"]
+        assert status["lastApplied"]["seq"] == 1, name
+        web = cluster.get(cluster.discover().require("apps", "Deployment"), namespace=name,
+                          name="web")
+        assert web is not None and web["spec"]["replicas"] == replicas, name
+
+
+def test_a_pass_with_nothing_due_makes_one_request(
+        pushed: Path, home: Path, cluster: KubeCluster,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """The loop ticks every second for months: between polls, a pass lists the Channels and
+    nothing else (no discovery, no ledger read, no status write)."""
+    apply_channel(cluster)
+    clock = ManualClock()
+    loop = controller(cluster, home, clock)
+    for _ in range(2):  # applied, then healthy
+        loop.pass_once()
+        clock.advance(INTERVAL)
+    clock.advance(1.0)
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="syncer.cluster"):
+        loop.pass_once()
+    requests = [(r.__dict__["method"], r.__dict__["path"]) for r in caplog.records
+                if r.getMessage() == "api request"]
+    assert requests == [("GET", "/apis/syncer.io/v1alpha1/namespaces/syncer-system/channels")]
