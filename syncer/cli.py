@@ -23,6 +23,7 @@ from syncer.commands import (
     install,
     publish,
     reconcile_cmd,
+    rollback,
     run,
     show,
     status,
@@ -34,8 +35,8 @@ from syncer.logs import configure_logging
 
 __all__ = ["build_parser", "main"]
 
-_COMMANDS = (init, publish, sync, run, diff, history, show, doctor, hooks, install, status,
-             suspend, reconcile_cmd)
+_COMMANDS = (init, publish, rollback, sync, run, diff, history, show, doctor, hooks, install,
+             status, suspend, reconcile_cmd)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -5,7 +5,8 @@ commit, not the work tree), and every target channel's render and policy. Then t
 stored (a no-op when the same bytes are already there) and one release is recorded per
 channel (a no-op when the channel's head already is this commit). `refresh` stores a
 release's bundle again so that Walrus keeps it longer; when Walrus no longer serves it,
-`rebuild` makes it again from its commit.
+`rebuild` makes it again from its commit. `rollback` records a new release pointing at an
+earlier release's bundle: history only grows.
 """
 
 from __future__ import annotations
@@ -18,11 +19,12 @@ from pathlib import Path
 import git
 
 from syncer.blobstore import BlobStore, StoredBlob, verify_blob
-from syncer.bundle import build
+from syncer.bundle import build, unpack
 from syncer.config import CONFIG_FILE, ChannelConfig, RepoConfig, parse_config
 from syncer.errors import (
     BlobIntegrityError,
     BlobStoreError,
+    BundleError,
     ConfigError,
     GitError,
     PolicyError,
@@ -39,7 +41,7 @@ from syncer.policy import enforce
 from syncer.render import render_channel
 
 __all__ = ["PublishOptions", "Published", "Refreshed", "commit_config", "publish", "rebuild",
-           "refresh", "target_channels"]
+           "refresh", "rollback", "target_channels"]
 
 log = logging.getLogger(__name__)
 
@@ -96,6 +98,24 @@ def publish(repo: git.Repo, *, key: Keypair, blobs: BlobStore, ledger: Ledger,
     stored = blobs.put(build(info, files))
     return [_record(ledger, channel.name, stored=stored, commit=info.commit, key=key)
             for channel in targets]
+
+
+def rollback(release: Release, *, key: Keypair, blobs: BlobStore, ledger: Ledger) -> Published:
+    """A new release of `release`'s channel pointing at `release`'s bundle (same blob ID,
+    SHA-256 and commit): its bytes fetched and verified, then rendered and checked as a
+    publish checks a commit, before anything is recorded. When the head already points at
+    that bundle, nothing is written (`Published.created` is False)."""
+    _check_publisher(ledger, release.channel, key)
+    where = f"release {release.seq} of {release.channel}"
+    bundle = unpack(blobs.get(release.blob_id, sha256=release.sha256))
+    if CONFIG_FILE not in bundle.files:
+        raise BundleError("bundle has no syncer.yaml", where=where)
+    config = parse_config(bundle.files[CONFIG_FILE], where=f"{CONFIG_FILE} of {where}")
+    channel = config.channel(release.channel)
+    objects = render_channel(bundle.files, config=config, channel=channel)
+    _check_release(objects, channel=channel, commit=release.commit, options=PublishOptions())
+    stored = StoredBlob(release.blob_id, release.sha256, created=False)
+    return _record(ledger, release.channel, stored=stored, commit=release.commit, key=key)
 
 
 def rebuild(repo: git.Repo, release: Release) -> bytes:
