@@ -231,6 +231,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     server_version = "syncer"
     sys_version = ""
+    timeout = 10  # a client that sends nothing (or one byte a minute) lets go of its thread
 
     def do_GET(self) -> None:
         status, content_type, body = self.server.answer(self.path)

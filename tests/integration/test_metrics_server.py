@@ -183,3 +183,11 @@ def test_a_port_in_use_is_an_error_at_once(metrics: Metrics, probes: Probes) -> 
         with pytest.raises(OSError):
             MetricsServer(metrics, alive=probes.alive, ready=probes.ready,
                           host="127.0.0.1", port=taken.getsockname()[1])
+
+
+def test_a_client_that_sends_nothing_is_let_go(server: MetricsServer) -> None:
+    """A connection that never sends its request is closed by the server (after the
+    handler's timeout), so idle clients cannot hold the server's threads forever."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=60) as idle:
+        assert idle.recv(1) == b""  # closed by the server (our own wait would raise)
+    assert get(server, "/healthz").status_code == 200
