@@ -17,11 +17,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
-from syncer.config import Home, RepoConfig
+from syncer.config import CONFIG_FILE, Home, RepoConfig
 from syncer.errors import ConfigError
 
 if TYPE_CHECKING:
     from syncer.backends import Backends
+    from syncer.keys import Keypair
     from syncer.ledger import Ledger
     from syncer.model import Release
     from syncer.reconcile import Loaded, Reconciler
@@ -103,6 +104,23 @@ def backends(args: argparse.Namespace, *, repo: RepoConfig | None = None) -> Bac
     where = home(args)
     config = repo or work_tree_config()
     return open_backends(select_profile(args.profile, home=where, repo=config), home=where)
+
+
+def publishing(args: argparse.Namespace, *, config: Path = Path(CONFIG_FILE)
+               ) -> tuple[Keypair, Backends]:
+    """The publisher key and the backends of the chosen profile (profiles also read from
+    the repository's `config`, default ./syncer.yaml), blobs stored on behalf of that key."""
+    from syncer.backends import (  # noqa: PLC0415
+        open_backends,
+        publisher_key,
+        select_profile,
+        work_tree_config,
+    )
+
+    where = home(args)
+    profile = select_profile(args.profile, home=where, repo=work_tree_config(config))
+    key = publisher_key(profile, home=where)
+    return key, open_backends(profile, home=where, blob_owner=key.address)
 
 
 def load(args: argparse.Namespace, release: Release, backends: Backends) -> Loaded:

@@ -45,26 +45,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _publish(args: argparse.Namespace) -> int:
-    from syncer.backends import (  # noqa: PLC0415
-        open_backends,
-        publisher_key,
-        select_profile,
-        work_tree_config,
-    )
     from syncer.gitsource import open_repo  # noqa: PLC0415
     from syncer.publish import PublishOptions, publish  # noqa: PLC0415
 
-    home = common.home(args)
     repo = open_repo(args.repo)
     branch = args.branch
     if branch is None and not args.channel and not repo.head.is_detached:
         branch = repo.active_branch.name
     options = PublishOptions(rev=args.commit, channels=tuple(args.channel), branch=branch,
                              allow_empty=args.allow_empty)
-    profile = select_profile(args.profile, home=home,
-                             repo=work_tree_config(Path(repo.working_dir) / CONFIG_FILE))
-    key = publisher_key(profile, home=home)
-    backends = open_backends(profile, home=home, blob_owner=key.address)
+    key, backends = common.publishing(args, config=Path(repo.working_dir) / CONFIG_FILE)
     for result in publish(repo, key=key, blobs=backends.blobs, ledger=backends.ledger,
                           options=options):
         rel = result.release

@@ -23,18 +23,9 @@ def add_parser(sub: common.Subparsers) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from syncer.backends import (  # noqa: PLC0415
-        open_backends,
-        publisher_key,
-        select_profile,
-        work_tree_config,
-    )
     from syncer.publish import rollback  # noqa: PLC0415
 
-    home = common.home(args)
-    profile = select_profile(args.profile, home=home, repo=work_tree_config())
-    key = publisher_key(profile, home=home)
-    backends = open_backends(profile, home=home, blob_owner=key.address)
+    key, backends = common.publishing(args)
     channel = common.pick_channel(args.channel, backends.ledger)
     earlier = backends.ledger.release(channel, args.seq)
     done = rollback(earlier, key=key, blobs=backends.blobs, ledger=backends.ledger)
