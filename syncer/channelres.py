@@ -26,12 +26,11 @@ from syncer.channelspec import (
     channel_resource,
     one_line,
     parse,
-    rfc3339,
 )
 from syncer.clock import Clock
 from syncer.cluster import Cluster, Discovery
 from syncer.errors import ClusterError, ConfigError
-from syncer.microtime import micro
+from syncer.microtime import micro, rfc3339
 from syncer.model import Obj
 
 __all__ = [

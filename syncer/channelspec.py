@@ -8,7 +8,6 @@ naming `Channel/<ns>/<name>` and the field (`spec.resync: ...`). Durations are G
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -35,7 +34,6 @@ __all__ = [
     "one_line",
     "parse",
     "parse_duration",
-    "rfc3339",
 ]
 
 GROUP: Final = "syncer.io"
@@ -68,11 +66,6 @@ def parse_duration(text: object, *, where: str = "duration") -> float:
     if seconds > _MAX_DURATION_S:
         raise ConfigError(f"{text!r} is a duration longer than a year", where=where)
     return seconds
-
-
-def rfc3339(seconds: float) -> str:
-    """A metav1.Time: RFC 3339 in UTC, whole seconds."""
-    return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # --- the spec -------------------------------------------------------------------------------

@@ -26,10 +26,10 @@ from syncer.channelspec import (
     channel_resource,
     kept,
     one_line,
-    rfc3339,
 )
 from syncer.cluster import Cluster, Discovery
 from syncer.errors import cut
+from syncer.microtime import rfc3339
 from syncer.model import Obj, Release
 
 __all__ = ["Outcome", "OutcomeKind", "Unhealthy", "status_body", "write_status"]

@@ -49,8 +49,10 @@ from syncer.errors import (
     SyncStoppedError,
 )
 from syncer.metrics import Metrics, error_reason
+from syncer.metrics import Outcome as MetricOutcome
 from syncer.model import Action, Obj, ObjectRef, Release
 from syncer.notify import Notification, Notifier, Target
+from syncer.notify import Outcome as NotifyOutcome
 from syncer.reconcile import Loaded, Observed, Reconciler, SyncOptions, SyncResult
 from syncer.releasecache import ReleaseCache, load_cached
 from syncer.syncrun import read_inventory
@@ -62,6 +64,9 @@ log = logging.getLogger(__name__)
 REFUSALS = (BlobIntegrityError, BundleError, RenderError, PolicyError, LedgerTamperedError)
 """What makes a release Refused: it can never be applied as it is."""
 _SHOWN = 50  # unhealthy objects named in the status
+_METRIC_OUTCOMES: dict[OutcomeKind, MetricOutcome] = {
+    OutcomeKind.FAILED: "failed", OutcomeKind.REFUSED: "refused",
+    OutcomeKind.UNCHANGED: "unchanged"}  # else "applied"
 
 
 @dataclass(frozen=True)
@@ -100,7 +105,6 @@ class ChannelSync:
         self.last: dict[str, OutcomeKind] = {}  # each channel's last reconcile outcome
         self.heartbeat = clock.monotonic()
         self._current: threading.Event | None = None
-        self._targets: dict[str, tuple[Target, ...]] = {}
         self._sending = cf.ThreadPoolExecutor(max_workers=1, thread_name_prefix="notify")
 
     # --- what the controller asks --------------------------------------------------------
@@ -244,7 +248,7 @@ class ChannelSync:
             self._event(spec, discovery, "Normal", "ReleaseApplied" if new else
                         "DriftRepaired", message)
             if new:
-                self._notify(release, "applied", message)
+                self._notify(spec, release, "applied", message)
         return Outcome.of_release(release, kind, time=self.clock.now(), message=message,
                                   reason=reason, health=status.value,
                                   unhealthy=tuple(unhealthy[:_SHOWN]),
@@ -305,7 +309,7 @@ class ChannelSync:
             return
         message = f"release {release.seq} refused: {error}"
         self._event(spec, discovery, "Warning", "ReleaseRefused", message)
-        self._notify(release, "refused", message)
+        self._notify(spec, release, "refused", message)
         self._write(spec, discovery, Outcome.of_release(
             release, OutcomeKind.REFUSED, time=self.clock.now(), message=str(error),
             head_seq=release.seq, head_blob_id=release.blob_id))
@@ -316,15 +320,14 @@ class ChannelSync:
         says which, `_failure`)."""
         self._write(spec, discovery, outcome)
         memory = self._memory(spec)
-        metric = {OutcomeKind.FAILED: "failed", OutcomeKind.REFUSED: "refused",
-                  OutcomeKind.UNCHANGED: "unchanged"}.get(outcome.kind, "applied")
-        self.metrics.reconciled(spec.channel, seconds=seconds, outcome=metric)  # type: ignore[arg-type]
+        metric = _METRIC_OUTCOMES.get(outcome.kind, "applied")
+        self.metrics.reconciled(spec.channel, seconds=seconds, outcome=metric)
         if outcome.kind is OutcomeKind.FAILED:
             if failure != memory.failure:
                 self._event(spec, discovery, "Warning", "ReleaseFailed", outcome.message)
                 failed = memory.target or memory.head
                 if failed is not None:
-                    self._notify(failed, "failed", outcome.message)
+                    self._notify(spec, failed, "failed", outcome.message)
             memory.failure = failure
             return
         memory.failure = ()
@@ -345,13 +348,13 @@ class ChannelSync:
         channelres.record_event(self.cluster, discovery, spec, type=kind,  # type: ignore[arg-type]
                                 reason=reason, message=message, clock=self.clock)
 
-    def _notify(self, release: Release, outcome: str, message: str) -> None:
-        if self.notifier is None:
+    def _notify(self, spec: ChannelSpec, release: Release, outcome: NotifyOutcome,
+                message: str) -> None:
+        """POST the outcome to the Channel's webhooks, on the sender's thread."""
+        if self.notifier is None or not spec.notify:
             return
-        targets = self._targets.get(release.channel, ())
-        if not targets:
-            return
-        note = Notification.of(release, outcome, message=message,  # type: ignore[arg-type]
+        targets = tuple(Target(url, fmt) for url, fmt in spec.notify)  # type: ignore[arg-type]
+        note = Notification.of(release, outcome, message=message,
                                at=self.clock.now(), cluster=self.settings.cluster_name)
         self._sending.submit(self.notifier.send, note, targets)
 
@@ -369,8 +372,6 @@ class ChannelSync:
                            health_timeout=s.health_timeout, poll=s.poll, lane=spec.lane)
 
     def _memory(self, spec: ChannelSpec) -> _Memory:
-        self._targets[spec.channel] = tuple(Target(url, fmt)  # type: ignore[arg-type]
-                                            for url, fmt in spec.notify)
         return self.memory.setdefault(spec.ref, _Memory())
 
 

@@ -1,7 +1,9 @@
 """What a `coordination.k8s.io/v1` Lease is written with: its times and its holder.
 
 A Lease's `acquireTime` and `renewTime` are MicroTimes: RFC 3339 in UTC with exactly six
-fractional digits (the API server refuses any other number of digits). `holder_identity`
+fractional digits (the API server refuses any other number of digits). Other Kubernetes
+times (a condition's `lastTransitionTime`, an Event's timestamps) are whole seconds:
+`rfc3339`, which the notifications use too. `holder_identity`
 names the process that holds one. The channel lock (`syncer.lock`) and leader election
 (`syncer.leader`) both write Leases; this module is what they share.
 """
@@ -13,7 +15,7 @@ import os
 import secrets
 import socket
 
-__all__ = ["holder_identity", "micro", "parse"]
+__all__ = ["holder_identity", "micro", "parse", "rfc3339"]
 
 _FORMATS = ("%Y-%m-%dT%H:%M:%S.%fZ", "%Y-%m-%dT%H:%M:%SZ")
 
@@ -39,6 +41,11 @@ def issued_here(identity: str) -> bool:
 def micro(seconds: float) -> str:
     """A MicroTime: RFC 3339 in UTC with exactly six fractional digits."""
     return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime(_FORMATS[0])
+
+
+def rfc3339(seconds: float) -> str:
+    """A metav1.Time: RFC 3339 in UTC, whole seconds."""
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).strftime(_FORMATS[1])
 
 
 def parse(text: object) -> float:

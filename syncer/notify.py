@@ -38,7 +38,6 @@ import logging
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Final, Literal, get_args
 
@@ -47,11 +46,12 @@ import httpx
 from syncer.clock import Clock, SystemClock
 from syncer.errors import ConfigError, cut
 from syncer.httpcap import Oversize, read_capped
+from syncer.microtime import rfc3339
 from syncer.model import Release
 from syncer.retries import retry_after_seconds
 
 __all__ = ["FORMATS", "MAX_MESSAGE", "OUTCOMES", "Delivery", "Format", "Notification",
-           "Notifier", "NotifyOptions", "Outcome", "Target", "payload", "rfc3339", "targets"]
+           "Notifier", "NotifyOptions", "Outcome", "Target", "payload", "targets"]
 
 _log = logging.getLogger(__name__)
 
@@ -67,11 +67,6 @@ _REASON: Final[dict[str, str]] = {
     "applied": "ReleaseApplied", "failed": "ReleaseFailed", "refused": "ReleaseRefused"}
 _EMOJI: Final[dict[str, str]] = {
     "applied": ":white_check_mark:", "failed": ":x:", "refused": ":no_entry:"}
-
-
-def rfc3339(at: float) -> str:
-    """`at` (seconds since the epoch) as an RFC 3339 UTC time to the second."""
-    return datetime.fromtimestamp(at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)

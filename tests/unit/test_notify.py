@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from syncer.errors import ConfigError
+from syncer.microtime import rfc3339
 from syncer.model import Release
-from syncer.notify import MAX_MESSAGE, Notification, Target, payload, rfc3339, targets
+from syncer.notify import MAX_MESSAGE, Notification, Target, payload, targets
 
 SHA = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 COMMIT = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
