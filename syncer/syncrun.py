@@ -55,7 +55,7 @@ from syncer.errors import (
     UnhealthyError,
 )
 from syncer.lock import ChannelLock
-from syncer.model import Action, Change, ChangeSet, Obj, ObjectRef, Release
+from syncer.model import LABEL_CHANNEL, Action, Change, ChangeSet, Obj, ObjectRef, Release
 from syncer.takeovers import log_takeovers
 from syncer.tenancy import Lane
 
@@ -268,8 +268,7 @@ class SyncRun:
             yield Step("health", wave, f"{len(waiting)} of {len(watched)} objects "
                                        "progressing")
             self._pause(self.options.poll)
-            for ref, _ in waiting:
-                self.live[ref] = self._get(ref, discovery) or self.live[ref]
+            self._reread([ref for ref, _ in waiting], discovery)
 
     def _prunes(self, discovery: Discovery) -> Generator[Step, None, None]:
         for tier in _tiers(self.observed.changes.of(Action.PRUNE)):
@@ -343,6 +342,21 @@ class SyncRun:
         if self.clock.wait(seconds, self.stop):
             raise SyncStoppedError("the sync was told to stop", where=self._where)
         self._tick()
+
+    def _reread(self, refs: Sequence[ObjectRef], discovery: Discovery) -> None:
+        """Read `refs` again into `live`: one LIST of the channel's objects per kind and
+        namespace, a GET where only one object of its kind and namespace is waited on."""
+        for _, place in itertools.groupby(sorted(refs, key=_place), key=_place):
+            found = list(place)
+            if len(found) == 1:
+                self.live[found[0]] = self._get(found[0], discovery) or self.live[found[0]]
+                continue
+            listed = self.cluster.list_objects(discovery.of(found[0]),
+                                               namespace=found[0].namespace,
+                                               selector=f"{LABEL_CHANNEL}={self._channel}")
+            fresh = {ObjectRef.of(o): o for o in listed}
+            for ref in found:
+                self.live[ref] = fresh.get(ref, self.live[ref])
 
     def _get(self, ref: ObjectRef, discovery: Discovery) -> Obj | None:
         return self.cluster.get(discovery.of(ref), namespace=ref.namespace, name=ref.name)
@@ -439,6 +453,10 @@ _IN_PLACE = (Action.CREATE, Action.UPDATE, Action.UNCHANGED, Action.SKIP)
 
 def _writes(changes: Sequence[Change]) -> bool:
     return any(c.action in _WRITES for c in changes)
+
+
+def _place(ref: ObjectRef) -> tuple[str, str, str]:
+    return ref.group, ref.kind, ref.namespace
 
 
 def _wave(change: Change) -> int:

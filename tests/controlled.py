@@ -143,13 +143,14 @@ def with_migration(pushed: Path, home: Path) -> None:
     commit_and_push(pushed, home, "Migrate before the app rolls")
 
 
-def job_status(cluster: KubeCluster, condition: str, reason: str, message: str) -> None:
+def job_status(cluster: KubeCluster, condition: str, reason: str, message: str, *,
+               name: str = "migrate") -> None:
     """The migration Job's status as the Job controller writes it, through the status
     subresource, as kwok does: no Job runs on the stand-in (nor on a control plane without
     nodes)."""
     at = "2026-12-01T10:00:00Z"
     status: Obj = {"apiVersion": "batch/v1", "kind": "Job",
-                   "metadata": {"name": "migrate", "namespace": "shop-dev"},
+                   "metadata": {"name": name, "namespace": "shop-dev"},
                    "status": {"startTime": at, "conditions": [
                        {"type": condition, "status": "True", "reason": reason,
                         "message": message, "lastProbeTime": at, "lastTransitionTime": at}]}}

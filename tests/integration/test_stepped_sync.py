@@ -8,11 +8,12 @@ sync's waits advance it instead of sleeping.
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 
 import pytest
-from controlled import job_status, with_migration
+from controlled import MIGRATE, job_status, with_migration
 from fakeclock import ManualClock
 from helpers import commit_and_push, edit
 from syncer_standins.kubeapi import KubeApiServer
@@ -158,3 +159,25 @@ def test_one_wave_waits_for_nothing_and_the_last_wave_only_when_asked(
     run.run()
     # the wave waits on all its objects, the three left unchanged too
     assert run.steps[-2].name == "health" and run.steps[-2].detail == "4 objects healthy"
+
+
+def test_a_wave_waiting_on_several_objects_of_a_kind_reads_them_with_one_list(
+        pushed: Path, home: Path, cluster: KubeCluster,
+        caplog: pytest.LogCaptureFixture) -> None:
+    (pushed / "templates" / "migrate-2.yaml").write_text(
+        MIGRATE.replace("name: migrate\n", "name: migrate-2\n"))
+    loaded = migrating(pushed, home)
+    run = start(cluster, loaded, ManualClock())
+    step_to(run, "health", -1)
+    assert run.steps[-1].detail == "2 of 3 objects progressing"  # two Jobs, one Namespace
+    for name in ("migrate", "migrate-2"):
+        job_status(cluster, "Complete", "CompletionsReached", "Reached expected number of "
+                   "succeeded pods", name=name)
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG, logger="syncer.cluster"):
+        step_to(run, "health", -1)
+    paths = [r.__dict__["path"] for r in caplog.records if r.getMessage() == "api request"]
+    assert paths == ["/apis/batch/v1/namespaces/shop-dev/jobs"]  # one LIST, no GET per Job
+    assert run.steps[-1].detail == "3 objects healthy"
+    run.run()
+    assert exists(cluster, "apps", "Deployment", "web")
