@@ -6,7 +6,10 @@ the same acceptance rules (`rules`) before they write, so a release the local le
 one the contract accepts too.
 
 A channel has an admin key (it registered the channel and alone changes its publishers) and a
-list of publisher keys. Keys are given as `keys.Keypair` when they sign and as public keys in
+list of publisher keys. The admin also sets the channel's approvers (addresses) and threshold:
+with a threshold K > 0, syncers apply only releases that K listed approvers approved (see
+`syncer.approvals`); approvals are signed by the approvers' keys and, like releases, only ever
+added. Keys are given as `keys.Keypair` when they sign and as public keys in
 Sui serialized form when they are named; the ledger reports publishers by address.
 
 Errors: an unknown channel or seq is a `LedgerError`; a refused release or channel change a
@@ -19,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
+from syncer.approvals import ApprovalPolicy
 from syncer.keys import Keypair
 from syncer.model import Release
 
@@ -76,4 +80,25 @@ class Ledger(Protocol):
         If the head already has this commit and blob_id, nothing is written and the head is
         returned. RuleViolationError if a rule refuses it; then nothing is written either.
         """
+        ...
+
+    def set_approvers(self, channel: str, *, admin: Keypair, approvers: Sequence[str],
+                      threshold: int) -> None:
+        """Replace the approvers (Sui addresses) and the number of approvals a release needs
+        (0: none); only the channel's admin may. Approvals already recorded are kept.
+        RuleViolationError if an address is listed twice or threshold > len(approvers)."""
+        ...
+
+    def approve(self, channel: str, seq: int, *, key: Keypair) -> int:
+        """Record `key`'s approval of release `seq`; the approvals it has now.
+        RuleViolationError if `key` is not an approver, there is no such release, or `key`
+        approved it already."""
+        ...
+
+    def approvals(self, channel: str, seq: int) -> list[str]:
+        """The addresses that approved release `seq`, in the order they did."""
+        ...
+
+    def approval_policy(self, channel: str) -> ApprovalPolicy:
+        """The channel's approvers and threshold now (no approvers, 0: no gate)."""
         ...

@@ -2,29 +2,37 @@
 
 Each change is an entry of the channel's log, signed and hash-chained: entry 1 registers the
 channel, signed by the admin key it names; `add`/`revoke` entries, signed by that key, change
-the publishers; `release` entries are signed by their publisher. Ed25519 signs a canonical
-JSON encoding of every field (channel, position, kind, subject key, seq, blob_id, sha256,
-commit, timestamp_ms, previous entry's hash, signer's public key). The channel row keeps the
-position, seq and hash of the last entry. Every read replays the whole log (signatures, links,
-positions, the contract's rules, so a publisher must have been allowed when it published, and
-the channel row) and raises `LedgerTamperedError` naming the channel and the entry ("seq 2",
-"admin entry 3 (add)"). A write replays first, then takes the new entry through the same code
-in one transaction: a refused write leaves the file as it was.
+the publishers, and `approvers` entries (subject: canonical JSON `{"approvers": [addresses],
+"threshold": K}`) set the approvers and threshold; `release` entries are signed by their
+publisher, `approve` entries (seq: the release approved) by their approver. Ed25519 signs a
+canonical JSON encoding of every field (channel, position, kind, subject, seq, blob_id,
+sha256, commit, timestamp_ms, previous entry's hash, signer's public key). The channel row
+keeps the position, seq and hash of the last entry. Every read replays the whole log
+(signatures, links, positions, the contract's rules, so a publisher must have been allowed
+when it published and an approver listed when it approved, and the channel row) and raises
+`LedgerTamperedError` naming the channel and the entry ("seq 2", "admin entry 3 (add)",
+"approval entry 5 (of seq 2)"). A write replays first, then takes the new entry through the
+same code in one transaction: a refused write leaves the file as it was.
 
 What an attacker who can write the file, but holds no key, can and cannot do:
 
 - Detected: editing any field of any entry (the signer's key and the kind included); removing,
   duplicating, reordering or inserting entries anywhere in the log; removing the last entries
   while the channel row names the old head; editing the head; adding, revoking or re-enabling a
-  publisher; moving an entry to another channel; removing a channel row but not its entries.
+  publisher; forging an approval or changing the approvers or threshold; moving an entry to
+  another channel; removing a channel row but not its entries.
 - Not detected: a rollback. Cutting a channel's log back to an earlier entry and setting the
   channel row to match gives a state that was once genuine, as restoring an older copy of the
-  file does: it can hide the latest releases or undo a revocation. Only a reader that remembers
-  the highest seq it saw notices (the in-cluster syncer records the seq it applied); on Sui
-  there is no such gap.
+  file does: it can hide the latest releases or approvals, or undo a revocation. Only a
+  reader that remembers the highest seq it saw notices (the in-cluster syncer records the seq
+  it applied); on Sui there is no such gap.
 - Not detected: deleting a whole channel, or replacing it by one registered with the attacker's
   own admin and publisher keys (all signatures then verify). Pin the admin address
   (`LocalLedger.admin`) out of band to notice the latter.
+- Schema: version 1 files hold the first four kinds; the first `approvers` or `approve` entry
+  sets `PRAGMA user_version` to 2, so that an older syncer refuses the file in one line
+  ("unknown ledger schema version 2") rather than calling it tampered. Version 1 files stay
+  readable and writable as they are.
 - Not prevented: corrupting the file (reads then fail), reading it (it holds no secret, only
   what is public on chain too). Times are the writers' clocks (kept non-decreasing), not Sui's.
 """
@@ -43,6 +51,7 @@ from pathlib import Path
 from typing import Final
 
 from syncer import keys
+from syncer.approvals import ApprovalPolicy
 from syncer.errors import ConfigError, LedgerError, LedgerTamperedError, RuleViolationError
 from syncer.keys import Keypair
 from syncer.ledger import rules
@@ -53,6 +62,9 @@ __all__ = ["LocalLedger", "wall_clock_ms"]
 log = logging.getLogger(__name__)
 
 _SCHEMA_VERSION: Final = 1
+_APPROVALS_VERSION: Final = 2  # a file with approvers or approve entries
+_APPROVAL_KINDS: Final = frozenset({"approvers", "approve"})
+_MAX_SUBJECT: Final = 64 * 1024  # an approvers entry's JSON: about 1,000 approvers
 _DOMAIN: Final = "syncer.local-ledger.v1"
 _GENESIS: Final = "0" * 64
 _BUSY_TIMEOUT_S: Final = 30.0
@@ -65,9 +77,10 @@ _SCHEMA: Final = (
     """CREATE TABLE entries (
     channel      TEXT NOT NULL,
     pos          INTEGER NOT NULL,  -- 1, 2, ... within the channel
-    kind         TEXT NOT NULL,     -- register | add | revoke | release
-    subject      TEXT,              -- add, revoke: the publisher's public key
-    seq          INTEGER,           -- release only, as are the three below
+    kind         TEXT NOT NULL,     -- register | add | revoke | release | approvers | approve
+    subject      TEXT,              -- add, revoke: the publisher's public key; approvers: JSON
+    seq          INTEGER,           -- release, approve (the seq approved); the three below
+                                    -- release only
     blob_id      TEXT,
     sha256       TEXT,
     "commit"     TEXT,
@@ -113,6 +126,9 @@ class _Entry:
     def where(self) -> str:
         if self.kind == "release":
             return f"ledger entry seq {self.seq} of channel {self.channel}"
+        if self.kind == "approve":
+            return (f"ledger approval entry {self.pos} (of seq {self.seq}) "
+                    f"of channel {self.channel}")
         return f"ledger admin entry {self.pos} ({self.kind}) of channel {self.channel}"
 
 
@@ -170,6 +186,11 @@ class _Chain:
             self.state.add_publisher(keys.address_of(entry.subject), by=signer)
         elif entry.kind == "revoke" and entry.subject:
             self.state.revoke_publisher(keys.address_of(entry.subject), by=signer)
+        elif entry.kind == "approvers" and entry.subject:
+            approvers, threshold = _policy_of(self.channel, entry.subject)
+            self.state.set_approvers(approvers, threshold, by=signer)
+        elif entry.kind == "approve" and entry.seq is not None:
+            self.state.approve(entry.seq, by=signer)
         else:
             raise self._refuse(f"malformed {entry.kind!r} entry")
         self.pos, self.last_ts = entry.pos, entry.timestamp_ms
@@ -177,6 +198,28 @@ class _Chain:
 
     def _refuse(self, message: str) -> RuleViolationError:
         return RuleViolationError(message, where=f"channel {self.channel}")
+
+
+def _policy_subject(approvers: Sequence[str], threshold: int) -> str:
+    """An approvers entry's subject: canonical JSON of the approvers and the threshold."""
+    body = {"approvers": list(approvers), "threshold": threshold}
+    return json.dumps(body, sort_keys=True, separators=(",", ":"))
+
+
+def _policy_of(channel: str, subject: str) -> tuple[list[str], int]:
+    """An approvers entry's subject read back: anything but what `_policy_subject` writes
+    is refused."""
+    try:
+        body = json.loads(subject) if len(subject) <= _MAX_SUBJECT else None
+    except (ValueError, RecursionError):
+        body = None
+    approvers = body.get("approvers") if isinstance(body, dict) else None
+    threshold = body.get("threshold") if isinstance(body, dict) else None
+    if not isinstance(approvers, list) or type(threshold) is not int or \
+            not all(isinstance(a, str) for a in approvers) or \
+            _policy_subject(approvers, threshold) != subject:
+        raise RuleViolationError("malformed approvers entry", where=f"channel {channel}")
+    return approvers, threshold
 
 
 def _release_of(entry: _Entry, publisher: str) -> Release:
@@ -262,6 +305,36 @@ class LocalLedger:
     def revoke_publisher(self, channel: str, *, admin: Keypair, public_key: str) -> None:
         self._change(channel, admin, kind="revoke", public_key=public_key)
 
+    def set_approvers(self, channel: str, *, admin: Keypair, approvers: Sequence[str],
+                      threshold: int) -> None:
+        listed = rules.check_approvers(channel, approvers, threshold)
+        with self._writing() as db:
+            chain = self._chain(db, channel)
+            subject = _policy_subject(listed, threshold)
+            draft = replace(self._draft(chain, admin, "approvers"), subject=subject)
+            self._append(db, chain, draft, admin)
+        log.info("approvers set", extra={"channel": channel, "approvers": listed,
+                                         "threshold": threshold})
+
+    def approve(self, channel: str, seq: int, *, key: Keypair) -> int:
+        with self._writing() as db:
+            chain = self._chain(db, channel)
+            self._append(db, chain, replace(self._draft(chain, key, "approve"), seq=seq), key)
+        count = len(chain.state.approvals[seq])
+        log.info("release approved", extra={"channel": channel, "seq": seq,
+                                            "approver": key.address, "approvals": count})
+        return count
+
+    def approvals(self, channel: str, seq: int) -> list[str]:
+        state = self._read(channel)
+        if not 1 <= seq <= state.head_seq:
+            raise LedgerError(f"no release seq {seq}", where=f"channel {channel}")
+        return list(state.approvals.get(seq, ()))
+
+    def approval_policy(self, channel: str) -> ApprovalPolicy:
+        state = self._read(channel)
+        return ApprovalPolicy(tuple(state.approvers), state.threshold)
+
     def channels(self) -> list[str]:
         with self._reading() as db:
             names = db.execute("SELECT name FROM channels ORDER BY name") if db else ()
@@ -327,6 +400,8 @@ class LocalLedger:
         chain.apply(entry)
         marks = ", ".join("?" * len(_COLUMNS))
         db.execute(f"INSERT INTO entries ({_COLUMN_LIST}) VALUES ({marks})", astuple(entry))
+        if entry.kind in _APPROVAL_KINDS:
+            db.execute(f"PRAGMA user_version = {_APPROVALS_VERSION}")
         db.execute(
             "UPDATE channels SET head_pos = ?, head_seq = ?, head_hash = ? WHERE name = ?",
             (chain.pos, chain.head_seq, chain.last_hash, chain.channel),
@@ -397,9 +472,9 @@ class LocalLedger:
 
     def _has_schema(self, db: sqlite3.Connection) -> bool:
         version = db.execute("PRAGMA user_version").fetchone()[0]
-        if version not in (0, _SCHEMA_VERSION):
+        if version not in (0, _SCHEMA_VERSION, _APPROVALS_VERSION):
             raise LedgerError(f"unknown ledger schema version {version}", where=str(self._path))
-        return bool(version == _SCHEMA_VERSION)
+        return bool(version != 0)
 
 
 def _unknown(channel: str) -> LedgerError:

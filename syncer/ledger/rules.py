@@ -14,11 +14,17 @@ key. The rules:
 - the publisher is on the channel's allowed list and was never revoked; revocation is final (a
   revoked key cannot be listed again: a new key must be);
 - `seq` is the head's seq + 1 (the first release is seq 1: head 0 means no release);
-- timestamps never decrease.
+- timestamps never decrease;
+- approvals (the Move contract's `set_approvers` and `approve`): only the admin sets the
+  approvers (Sui addresses, none listed twice) and the threshold, 0 <= threshold <= the number
+  of approvers (0: no approval needed); only a listed approver approves, a release that exists,
+  once. Setting the approvers again keeps the approvals already recorded, and a release is
+  approved when it has at least `threshold` of them (`is_approved`), as on chain.
 
 Publishing the commit and blob that are already the head is not a release at all: `is_noop`
 decides it, so callers write nothing. `ChannelState` holds what the contract's Registry object
-holds (admin, publishers, releases) and applies these rules to every change of it.
+holds (admin, publishers, releases, approvers, threshold, approvals) and applies these rules
+to every change of it.
 """
 
 from __future__ import annotations
@@ -26,17 +32,19 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
 from syncer.errors import RuleViolationError
 from syncer.model import Release
+from syncer.suivalues import canonical_address
 
 __all__ = [
     "BLOB_ID_LENGTH",
     "MAX_CHANNEL_LENGTH",
     "ChannelState",
+    "check_approvers",
     "check_blob_id",
     "check_channel",
     "check_commit",
@@ -171,6 +179,23 @@ def check_release(
     check_timestamp(channel, release.timestamp_ms, previous_ms=head.timestamp_ms if head else 0)
 
 
+def check_approvers(channel: str, approvers: Sequence[str], threshold: int) -> list[str]:
+    """The approvers as canonical addresses, each listed once, and 0 <= threshold <= count."""
+    listed: list[str] = []
+    for approver in approvers:
+        try:
+            address = canonical_address(approver)
+        except ValueError as e:
+            raise _refuse(channel, f"approver {approver[:70]!r} is not a Sui address") from e
+        if address in listed:
+            raise _refuse(channel, f"approver {address} is listed twice")
+        listed.append(address)
+    if not 0 <= threshold <= len(listed):
+        raise _refuse(channel, f"threshold {threshold} must be between 0 and the number of "
+                               f"approvers ({len(listed)})")
+    return listed
+
+
 def is_noop(head: Release | None, *, blob_id: str, sha256: str, commit: str) -> bool:
     """Whether publishing (`blob_id`, `commit`) would repeat the head: then nothing is written.
 
@@ -187,7 +212,8 @@ def is_noop(head: Release | None, *, blob_id: str, sha256: str, commit: str) -> 
 class ChannelState:
     """A channel as the contract's Registry holds it; every change goes through the rules.
 
-    Publishers and the admin are addresses; `allowed` keeps the order they were added in.
+    Publishers, approvers and the admin are addresses; `allowed` and `approvers` keep the
+    order they were given in, and `approvals` the order each release's approvals came in.
     """
 
     channel: str
@@ -195,6 +221,9 @@ class ChannelState:
     allowed: dict[str, None] = field(default_factory=dict)
     revoked: set[str] = field(default_factory=set)
     releases: list[Release] = field(default_factory=list)
+    approvers: dict[str, None] = field(default_factory=dict)
+    threshold: int = 0
+    approvals: dict[int, list[str]] = field(default_factory=dict)
 
     @property
     def head(self) -> Release | None:
@@ -217,11 +246,35 @@ class ChannelState:
         del self.allowed[publisher]
         self.revoked.add(publisher)
 
+    def set_approvers(self, approvers: Sequence[str], threshold: int, *, by: str) -> None:
+        """Replace the approvers and the threshold; only the admin (`by`) may. Approvals
+        already recorded are kept."""
+        self._check_admin(by, what="its approvers")
+        listed = check_approvers(self.channel, approvers, threshold)
+        self.approvers = dict.fromkeys(listed)
+        self.threshold = threshold
+
+    def approve(self, seq: int, *, by: str) -> int:
+        """Record `by`'s approval of release `seq`; the number of approvals it has now."""
+        if by not in self.approvers:
+            raise _refuse(self.channel, f"{by} is not an approver of this channel")
+        if not 1 <= seq <= self.head_seq:
+            raise _refuse(self.channel, f"no release seq {seq} to approve")
+        approved = self.approvals.setdefault(seq, [])
+        if by in approved:
+            raise _refuse(self.channel, f"{by} has already approved seq {seq}")
+        approved.append(by)
+        return len(approved)
+
+    def is_approved(self, seq: int) -> bool:
+        """Whether release `seq` exists and has the approvals the threshold asks for now."""
+        return 1 <= seq <= self.head_seq and len(self.approvals.get(seq, ())) >= self.threshold
+
     def append(self, release: Release) -> None:
         """Append `release` as the new head, if every rule accepts it."""
         check_release(release, head=self.head, allowed=self.allowed, revoked=self.revoked)
         self.releases.append(release)
 
-    def _check_admin(self, by: str) -> None:
+    def _check_admin(self, by: str, *, what: str = "its publishers") -> None:
         if by != self.admin:
-            raise _refuse(self.channel, "only the channel's admin can change its publishers")
+            raise _refuse(self.channel, f"only the channel's admin can change {what}")

@@ -22,7 +22,8 @@ a holder of a listed `PublisherCap` can publish, seq is head + 1, history only g
   $SYNCER_HOME/profiles.yaml, since `SuiOptions.registries` is where a later run finds it.
   `add_publisher` and `revoke_publisher` need the channel's `AdminCap` in the admin key's account;
   `revoke_publisher` revokes every listed cap the key holds. `set_approvers`, `approve`
-  and `approvals` handle approvals.
+  and `approvals` handle approvals; `approval_policy` reads the Registry's `approvers` and
+  `threshold`.
 - `publishers` are the addresses that hold the channel's listed caps now (a cap held by an
   object rather than an address is left out, with a warning).
 
@@ -44,6 +45,7 @@ from types import TracebackType
 from typing import Any, Final
 
 from syncer import keys
+from syncer.approvals import ApprovalPolicy
 from syncer.errors import ConfigError, LedgerError, RuleViolationError
 from syncer.keys import Keypair
 from syncer.ledger import _sui_codec as codec
@@ -153,6 +155,11 @@ class SuiLedger:
         view = self._registry(channel)
         value = self._table_value(view.approvals_table, seq)
         return [canonical_address(a) for a in (value or {}).get("contents", [])]
+
+    def approval_policy(self, channel: str) -> ApprovalPolicy:
+        """The Registry's approvers and threshold."""
+        view = self._registry(channel)
+        return ApprovalPolicy(view.approvers, view.threshold)
 
     # --- writes ----------------------------------------------------------------------
 
