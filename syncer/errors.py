@@ -12,6 +12,11 @@ values or credentials.
     │   └── UnsafeArchiveError  unpack refused: traversal, link, device, size
     ├── RenderError             template syntax, undefined value, bad YAML, duplicate object
     ├── PolicyError             a release breaks a rule (e.g. a plaintext Secret)
+    │   └── CelError            a policy's CEL expression does not compile or evaluate
+    ├── DecryptionError         an encrypted (SOPS) object cannot be opened
+    │   ├── DecryptionKeyError  no age identity given opens its data key (no value read)
+    │   └── DecryptionIntegrityError  malformed SOPS metadata or value, a value or MAC
+    │                             that does not verify: the release can never decrypt
     ├── BlobStoreError          a blob cannot be stored or read
     │   ├── BlobNotFoundError
     │   └── BlobIntegrityError  bytes do not match the blob ID or the SHA-256
@@ -49,9 +54,13 @@ __all__ = [
     "BlobNotFoundError",
     "BlobStoreError",
     "BundleError",
+    "CelError",
     "ClusterError",
     "ConfigError",
     "ConflictError",
+    "DecryptionError",
+    "DecryptionIntegrityError",
+    "DecryptionKeyError",
     "ForbiddenError",
     "GitError",
     "GroupUnavailableError",
@@ -116,6 +125,25 @@ class RenderError(SyncerError):
 
 class PolicyError(SyncerError):
     """A release breaks a rule the syncer enforces."""
+
+
+class CelError(PolicyError):
+    """A policy's CEL expression does not compile or cannot be evaluated."""
+
+
+class DecryptionError(SyncerError):
+    """An encrypted (SOPS) object of a release cannot be opened. Messages name the object
+    and the field path, never a value or a key."""
+
+
+class DecryptionKeyError(DecryptionError):
+    """No age identity given opens the object's data key: a key is missing (retried: adding
+    the key fixes it without a new release)."""
+
+
+class DecryptionIntegrityError(DecryptionError):
+    """The SOPS metadata or an encrypted value is malformed, or a value or the MAC does not
+    verify with the data key: the release can never decrypt as it is."""
 
 
 class BlobStoreError(SyncerError):

@@ -1,0 +1,430 @@
+"""SOPS documents encrypted with age: recognised, opened and checked.  [pure]
+
+The format is the `sops` CLI's (getsops/sops `sops.go`, `aes/cipher.go`), the one Flux's
+kustomize-controller decrypts:
+
+- the document's top-level `sops` mapping holds the data key (32 random bytes), encrypted
+  with age to each recipient in `sops.age[].enc` (ASCII-armored);
+- each value to keep secret is `ENC[AES256_GCM,data:…,iv:…,tag:…,type:…]`: AES-256-GCM with
+  the data key, a 32-byte IV, and as additional data the value's path of mapping keys, each
+  followed by `:` (`data:password:`; a list item has its list's path);
+- which values are encrypted follows from the keys on their path and `unencrypted_suffix`,
+  `encrypted_suffix`, `unencrypted_regex` and `encrypted_regex` (a key matching anywhere on
+  the path decides, in that order of precedence, as sops does);
+- `sops.mac` is the SHA-512 (upper-case hex) of every leaf's plaintext bytes in document
+  order (with `mac_only_encrypted`, of the encrypted ones only, after a fixed prefix), itself
+  encrypted with the data key and `lastmodified` (RFC 3339) as additional data.
+
+`decrypt` opens one object in memory and returns it without `sops` and with its plaintext
+values; every failure is one line naming the object and the field path, never a value. A
+document is hostile input: its depth, leaf count and value sizes are capped (`Limits`).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Final, TypeAlias
+
+import pyrage
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from syncer.errors import DecryptionIntegrityError, DecryptionKeyError
+from syncer.model import Obj
+
+__all__ = ["MAC_ONLY_ENCRYPTED_PREFIX", "Identity", "Limits", "decrypt", "has_sops",
+           "is_encrypted", "parse_identities", "plain_bytes"]
+
+Identity: TypeAlias = Any
+"""An age X25519 identity (`AGE-SECRET-KEY-1…`): `pyrage.x25519.Identity` (no type stubs)."""
+
+METADATA: Final = "sops"
+MAC_ONLY_ENCRYPTED_PREFIX: Final = bytes([
+    0x8a, 0x3f, 0xd2, 0xad, 0x54, 0xce, 0x66, 0x52, 0x7b, 0x10, 0x34, 0xf3, 0xd1, 0x47, 0xbe,
+    0x0b, 0x0b, 0x97, 0x5b, 0x3b, 0xf4, 0x4f, 0x72, 0xc6, 0xfd, 0xad, 0xec, 0x81, 0x76, 0xf2,
+    0x7d, 0x69])
+_ENC = re.compile(r"ENC\[AES256_GCM,data:([A-Za-z0-9+/]+=*),iv:([A-Za-z0-9+/]+=*),"
+                  r"tag:([A-Za-z0-9+/]+=*),type:([a-z]{1,16})\]")
+_KEY_LINE = re.compile(r"AGE-SECRET-KEY-1[0-9A-Z]{58}")
+_INT = re.compile(r"[+-]?[0-9]+")
+_BOOLS: Final = {"1": True, "t": True, "T": True, "TRUE": True, "true": True, "True": True,
+                 "0": False, "f": False, "F": False, "FALSE": False, "false": False,
+                 "False": False}
+_TAG_BYTES, _DATA_KEY_BYTES = 16, 32
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one document may hold: nesting, leaves, one ENC value, one age stanza."""
+
+    max_depth: int = 64
+    max_leaves: int = 10_000
+    max_value: int = 4 * 1024 * 1024
+    max_recipients: int = 64
+    max_stanza: int = 16 * 1024
+    max_regex: int = 1024
+
+
+_LIMITS = Limits()
+
+
+def has_sops(obj: Mapping[str, Any]) -> bool:
+    """Whether the object carries SOPS metadata (a top-level `sops` mapping)."""
+    return isinstance(obj.get(METADATA), Mapping)
+
+
+def is_encrypted(obj: Mapping[str, Any]) -> bool:
+    """Whether a Secret is in SOPS form: `sops` metadata, and every value of `data` and
+    `stringData` an ENC string (or empty: sops leaves empty values as they are)."""
+    if not has_sops(obj):
+        return False
+    for field in ("data", "stringData"):
+        values = obj.get(field)
+        if values is None:
+            continue
+        if not isinstance(values, Mapping):
+            return False
+        if not all(v == "" or (isinstance(v, str) and _ENC.fullmatch(v)) for v in values.values()):
+            return False
+    return True
+
+
+def parse_identities(text: str, *, where: str) -> list[Identity]:
+    """The age identities of a keys file (`age-keygen` output: `#` comments, blank lines,
+    one `AGE-SECRET-KEY-1…` a line). A bad line is named by number, never shown."""
+    found: list[Identity] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        try:
+            if not _KEY_LINE.fullmatch(line):
+                raise ValueError
+            found.append(pyrage.x25519.Identity.from_str(line))
+        except (ValueError, pyrage.IdentityError):
+            raise DecryptionKeyError("is not an age identity (AGE-SECRET-KEY-1…)",
+                                     where=f"{where}:{number}") from None
+    return found
+
+
+def decrypt(obj: Obj, identities: Sequence[Identity], *, where: str,
+            limits: Limits = _LIMITS) -> Obj:
+    """`obj` opened: without `sops`, every encrypted value replaced by its plaintext, after
+    the MAC over the whole tree verified. DecryptionKeyError when no identity opens the data
+    key, DecryptionIntegrityError for anything malformed or that does not verify."""
+    meta = obj.get(METADATA)
+    if not isinstance(meta, Mapping):
+        raise DecryptionIntegrityError("has no sops metadata mapping", where=where)
+    rules = _Rules.of(meta, where=where, limits=limits)
+    key = _data_key(meta, identities, where=where, limits=limits)
+    walk = _Walk(key, rules, where=where, limits=limits)
+    opened = {k: walk.value(v, (k,), 1) for k, v in _tree(obj, where).items()}
+    _check_mac(meta, key, walk.digest(), where=where)
+    return opened
+
+
+def plain_bytes(value: Any, *, where: str = "value") -> bytes:
+    """A leaf's bytes as sops hashes them for the MAC (Go's `sops.ToBytes`)."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass")
+    if isinstance(value, bool):
+        return b"True" if value else b"False"
+    if isinstance(value, int):
+        return str(value).encode()
+    if isinstance(value, float):
+        return _go_float(value).encode()
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, datetime | date):
+        return _go_time(value).encode()
+    raise DecryptionIntegrityError(f"holds a {type(value).__name__}, which sops cannot hold",
+                                   where=where)
+
+
+# --- metadata -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Rules:
+    """Which leaves are encrypted (sops `shouldBeEncrypted`, comments aside)."""
+
+    unencrypted_suffix: str = ""
+    encrypted_suffix: str = ""
+    unencrypted_regex: re.Pattern[str] | None = None
+    encrypted_regex: re.Pattern[str] | None = None
+    mac_only_encrypted: bool = False
+
+    @classmethod
+    def of(cls, meta: Mapping[str, Any], *, where: str, limits: Limits) -> _Rules:
+        if meta.get("key_groups") or meta.get("shamir_threshold"):
+            raise DecryptionIntegrityError("uses sops key groups (Shamir), which syncer does "
+                                           "not open: use age recipients only",
+                                           where=f"{where}: sops.key_groups")
+        text = _text_reader(meta, where=where, limits=limits)
+        mac_only = meta.get("mac_only_encrypted", False)
+        if not isinstance(mac_only, bool):
+            raise DecryptionIntegrityError("must be true or false",
+                                           where=f"{where}: sops.mac_only_encrypted")
+        return cls(text("unencrypted_suffix"), text("encrypted_suffix"),
+                   _regex(text("unencrypted_regex"), f"{where}: sops.unencrypted_regex"),
+                   _regex(text("encrypted_regex"), f"{where}: sops.encrypted_regex"),
+                   mac_only)
+
+    def encrypted(self, path: tuple[str, ...]) -> bool:
+        encrypted = True
+        if self.unencrypted_suffix and any(k.endswith(self.unencrypted_suffix) for k in path):
+            encrypted = False
+        if self.encrypted_suffix:
+            encrypted = any(k.endswith(self.encrypted_suffix) for k in path)
+        if self.unencrypted_regex and any(self.unencrypted_regex.search(k) for k in path):
+            encrypted = False
+        if self.encrypted_regex:
+            encrypted = any(self.encrypted_regex.search(k) for k in path)
+        return encrypted
+
+
+def _text_reader(meta: Mapping[str, Any], *, where: str,
+                 limits: Limits) -> Callable[[str], str]:
+    """A reader of the optional short text fields of `meta`."""
+    def text(name: str) -> str:
+        value = meta.get(name)
+        if value is None:
+            return ""
+        if not isinstance(value, str) or len(value) > limits.max_regex:
+            raise DecryptionIntegrityError(f"must be text of at most {limits.max_regex} "
+                                           "characters", where=f"{where}: sops.{name}")
+        return value
+    return text
+
+
+def _regex(text: str, where: str) -> re.Pattern[str] | None:
+    if not text:
+        return None
+    try:
+        return re.compile(text)
+    except re.error as e:
+        raise DecryptionIntegrityError(f"is not a regular expression ({e.msg})",
+                                       where=where) from None
+
+
+def _data_key(meta: Mapping[str, Any], identities: Sequence[Identity], *, where: str,
+              limits: Limits) -> bytes:
+    stanzas = meta.get("age")
+    if not isinstance(stanzas, list) or not stanzas:
+        raise DecryptionIntegrityError("names no age recipient (only age is supported)",
+                                       where=f"{where}: sops.age")
+    if len(stanzas) > limits.max_recipients:
+        raise DecryptionIntegrityError(f"has more than {limits.max_recipients} recipients",
+                                       where=f"{where}: sops.age")
+    for index, stanza in enumerate(stanzas):
+        key = _open_stanza(stanza, identities, where=f"{where}: sops.age[{index}]",
+                           limits=limits)
+        if key is not None:
+            return key
+    recipients = ", ".join(str(s.get("recipient"))[:80] for s in stanzas
+                           if isinstance(s, Mapping))
+    raise DecryptionKeyError(f"no age identity given opens the data key (recipients: "
+                             f"{recipients}; {len(identities)} identities tried)",
+                             where=f"{where}: sops.age")
+
+
+def _open_stanza(stanza: Any, identities: Sequence[Identity], *, where: str,
+                 limits: Limits) -> bytes | None:
+    enc = stanza.get("enc") if isinstance(stanza, Mapping) else None
+    if not isinstance(enc, str) or not enc or len(enc) > limits.max_stanza:
+        raise DecryptionIntegrityError(f"enc must be an age message of at most "
+                                       f"{limits.max_stanza} characters", where=where)
+    if not identities:
+        return None
+    try:
+        key = bytes(pyrage.decrypt(enc.encode("ascii", "replace"), list(identities)))
+    except pyrage.DecryptError:
+        return None
+    if len(key) != _DATA_KEY_BYTES:
+        raise DecryptionIntegrityError(f"holds a data key of {len(key)} bytes, not 32",
+                                       where=where)
+    return key
+
+
+def _tree(obj: Obj, where: str) -> dict[str, Any]:
+    tree = {k: v for k, v in obj.items() if k != METADATA}
+    if not all(isinstance(k, str) for k in tree):
+        raise DecryptionIntegrityError("has a key that is not text", where=where)
+    return tree
+
+
+def _check_mac(meta: Mapping[str, Any], key: bytes, digest: str, *, where: str) -> None:
+    mac, stamp = meta.get("mac"), meta.get("lastmodified")
+    field = f"{where}: sops.mac"
+    if not isinstance(mac, str) or not _ENC.fullmatch(mac):
+        raise DecryptionIntegrityError("is missing or not an ENC[AES256_GCM,…] value",
+                                       where=field)
+    if not isinstance(stamp, str | datetime):
+        raise DecryptionIntegrityError("is missing or not a time", where=f"{where}: "
+                                       "sops.lastmodified")
+    found = _open(mac, key, _rfc3339(stamp, where=where).encode(), where=field)
+    if found[0] != "str" or found[1] != digest.encode():
+        raise DecryptionIntegrityError("does not match the document: a value, key or their "
+                                       "order changed since it was encrypted", where=field)
+
+
+# --- values -------------------------------------------------------------------------------
+
+class _Walk:
+    """One pass over the tree: values opened, the MAC hash fed, sizes counted."""
+
+    def __init__(self, key: bytes, rules: _Rules, *, where: str, limits: Limits) -> None:
+        self.key, self.rules, self.where, self.limits = key, rules, where, limits
+        self.hash = hashlib.sha512()
+        if rules.mac_only_encrypted:
+            self.hash.update(MAC_ONLY_ENCRYPTED_PREFIX)
+        self.leaves = 0
+
+    def digest(self) -> str:
+        return self.hash.hexdigest().upper()
+
+    def value(self, node: Any, path: tuple[str, ...], depth: int) -> Any:
+        if depth > self.limits.max_depth:
+            raise DecryptionIntegrityError(f"nests deeper than {self.limits.max_depth}",
+                                           where=self._at(path))
+        if isinstance(node, Mapping):
+            return {self._key(k, path): self.value(v, (*path, k), depth + 1)
+                    for k, v in node.items()}
+        if isinstance(node, list):
+            return [self.value(v, path, depth + 1) for v in node]
+        if node is None:
+            return None
+        return self.leaf(node, path)
+
+    def leaf(self, node: Any, path: tuple[str, ...]) -> Any:
+        self.leaves += 1
+        if self.leaves > self.limits.max_leaves:
+            raise DecryptionIntegrityError(f"has more than {self.limits.max_leaves} values",
+                                           where=self.where)
+        encrypted = self.rules.encrypted(path)
+        plain = self._opened(node, path) if encrypted else node
+        if encrypted or not self.rules.mac_only_encrypted:
+            self.hash.update(plain_bytes(plain, where=self._at(path)))
+        return plain
+
+    def _opened(self, node: Any, path: tuple[str, ...]) -> Any:
+        where = self._at(path)
+        if not isinstance(node, str):
+            raise DecryptionIntegrityError(f"should be encrypted but holds a "
+                                           f"{type(node).__name__}", where=where)
+        if node == "":
+            return ""
+        if len(node) > self.limits.max_value:
+            raise DecryptionIntegrityError(f"is longer than {self.limits.max_value} "
+                                           "characters", where=where)
+        kind, data = _open(node, self.key, ":".join(path).encode() + b":", where=where)
+        return _typed(kind, data, where=where)
+
+    def _key(self, key: Any, path: tuple[str, ...]) -> str:
+        if not isinstance(key, str):
+            raise DecryptionIntegrityError("has a key that is not text", where=self._at(path))
+        return key
+
+    def _at(self, path: tuple[str, ...]) -> str:
+        return f"{self.where}: {'.'.join(path)}"
+
+
+def _open(value: str, key: bytes, aad: bytes, *, where: str) -> tuple[str, bytes]:
+    """The type and plaintext bytes of one ENC value, authenticated with `aad`."""
+    match = _ENC.fullmatch(value)
+    if match is None:
+        raise DecryptionIntegrityError("is not an ENC[AES256_GCM,data:…,iv:…,tag:…,type:…] "
+                                       "value", where=where)
+    try:
+        data, iv, tag = (base64.b64decode(match[i], validate=True) for i in (1, 2, 3))
+    except (binascii.Error, ValueError):
+        raise DecryptionIntegrityError("has data, iv or tag that is not base64",
+                                       where=where) from None
+    if len(tag) != _TAG_BYTES or not 8 <= len(iv) <= 128:
+        raise DecryptionIntegrityError("has an iv or tag of the wrong size", where=where)
+    try:
+        return match[4], AESGCM(key).decrypt(iv, data + tag, aad)
+    except InvalidTag:
+        raise DecryptionIntegrityError("does not verify with the data key (its value or path "
+                                       "was changed, or it was moved)", where=where) from None
+
+
+def _typed(kind: str, data: bytes, *, where: str) -> Any:
+    """The value of a decrypted `type:` (sops `Cipher.Decrypt`)."""
+    if kind == "bytes":
+        return data
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise DecryptionIntegrityError(f"decrypts to {kind} that is not UTF-8",
+                                       where=where) from None
+    if kind == "str":
+        return text
+    if kind == "int" and _INT.fullmatch(text) and len(text) <= 20:
+        return int(text)
+    if kind == "float" and (value := _go_parse_float(text)) is not None:
+        return value
+    if kind == "bool" and text in _BOOLS:
+        return _BOOLS[text]
+    if kind in ("int", "float", "bool"):
+        raise DecryptionIntegrityError(f"does not decrypt to a {kind}", where=where)
+    raise DecryptionIntegrityError(f"has type {kind!r}, which syncer does not open "
+                                   "(str, int, float, bool, bytes)", where=where)
+
+
+# --- Go's text forms ----------------------------------------------------------------------
+
+def _go_float(value: float) -> str:
+    """strconv.FormatFloat(value, 'f', -1, 64): the shortest digits, never an exponent."""
+    if math.isnan(value):
+        return "NaN"
+    if value in (float("inf"), float("-inf")):
+        return "+Inf" if value > 0 else "-Inf"
+    text = format(Decimal(repr(value)), "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def _go_parse_float(text: str) -> float | None:
+    if not text or len(text) > 64 or "_" in text or text != text.strip():
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _go_time(value: date) -> str:
+    """time.Time.MarshalText (RFC 3339 with nanoseconds, trailing zeros dropped)."""
+    if not isinstance(value, datetime):
+        value = datetime(value.year, value.month, value.day)
+    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    if value.microsecond:
+        text += "." + f"{value.microsecond:06d}".rstrip("0")
+    return text + _zone(value)
+
+
+def _rfc3339(stamp: str | datetime, *, where: str) -> str:
+    """time.Parse(RFC3339) then Format(RFC3339): whole seconds, `Z` for UTC."""
+    if isinstance(stamp, str):
+        try:
+            stamp = datetime.fromisoformat(stamp[:64])
+        except ValueError:
+            raise DecryptionIntegrityError("is not an RFC 3339 time",
+                                           where=f"{where}: sops.lastmodified") from None
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S") + _zone(stamp)
+
+
+def _zone(value: datetime) -> str:
+    offset = value.utcoffset()
+    if offset is None or not offset:
+        return "Z"
+    minutes = int(offset.total_seconds()) // 60
+    sign = "+" if minutes >= 0 else "-"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
