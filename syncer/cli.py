@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from syncer import __version__
 from syncer.commands import (
+    audit,
     common,
     diff,
     doctor,
@@ -36,7 +37,7 @@ from syncer.logs import configure_logging
 __all__ = ["build_parser", "main"]
 
 _COMMANDS = (init, publish, rollback, sync, run, diff, history, show, doctor, hooks, install,
-             status, suspend, reconcile_cmd)
+             status, suspend, reconcile_cmd, audit)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
