@@ -42,7 +42,8 @@ DEFAULT_SOURCES = ("templates", "values", "policies")
 _LABEL_VALUE = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 _NAMESPACE = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _TOP_KEYS = {"version", "sources", "templates", "channels", "profile", "profiles"}
-_CHANNEL_KEYS = {"branch", "namespace", "values", "prune_namespaces", "prune_crds"}
+_CHANNEL_KEYS = {"branch", "namespace", "namespaces", "values", "prune_namespaces",
+                 "prune_crds"}
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class ChannelConfig:
     values: tuple[str, ...] = ()
     prune_namespaces: bool = False  # a pruned Namespace takes everything in it along
     prune_crds: bool = False  # a pruned CRD takes every custom resource of its kind along
+    namespaces: tuple[str, ...] = ()  # more namespaces its objects may go to (policy)
 
 
 @dataclass(frozen=True)
@@ -139,7 +141,16 @@ def _channel(name: str, spec: Any, where: str) -> ChannelConfig:
     values = spec.get("values", [])
     values = [values] if isinstance(values, str) else values
     return ChannelConfig(name, namespace, branch, _paths(values, f"{at}.values"),
-                         _flag(spec, "prune_namespaces", at), _flag(spec, "prune_crds", at))
+                         _flag(spec, "prune_namespaces", at), _flag(spec, "prune_crds", at),
+                         _namespaces(spec.get("namespaces", []), f"{at}.namespaces"))
+
+
+def _namespaces(raw: Any, where: str) -> tuple[str, ...]:
+    """More namespaces a channel's objects may go to (the namespace allowlist policy)."""
+    if not isinstance(raw, list) or not all(
+            isinstance(n, str) and _NAMESPACE.match(n) for n in raw):
+        raise ConfigError("must be a list of namespace names", where=where)
+    return tuple(raw)
 
 
 def _flag(spec: Mapping[str, Any], key: str, at: str) -> bool:

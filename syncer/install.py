@@ -35,6 +35,7 @@ from syncer.config import CONFIG_FILE, merge_values, parse_config
 from syncer.errors import ConfigError
 from syncer.model import Action, Obj, ObjectRef, Release
 from syncer.policy import enforce
+from syncer.policyfiles import release_policies
 from syncer.profiles import parse_profiles
 from syncer.reconcile import Loaded, Observed, Reconciler, SyncOptions, SyncResult
 from syncer.render import render_channel
@@ -192,7 +193,7 @@ def build(overrides: Mapping[str, Any] | None = None, *,
     config = parse_config(unpacked.files[CONFIG_FILE], where=f"{CONFIG_FILE} of {_WHERE}")
     channel = config.channel(CHANNEL)
     objects = render_channel(unpacked.files, config=config, channel=channel)
-    enforce(objects, where=_WHERE)
+    enforce(objects, where=_WHERE, policies=release_policies(unpacked.files), channel=channel)
     release = Release(CHANNEL, INSTALL_SEQ, INSTALL_BLOB_ID, bundle.sha256_hex(data),
                       _SOURCE.commit, publisher=_WHERE, timestamp_ms=0)
     return Loaded(release, unpacked, channel, tuple(objects))

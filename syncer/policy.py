@@ -45,8 +45,11 @@ def channel_params(channel: ChannelConfig | None, namespace: str = "default") ->
 
 def as_applied(obj: Obj) -> Obj:
     """The object with the label syncer gives every object it applies."""
-    meta = dict(obj.get("metadata") or {})
-    meta["labels"] = {**(meta.get("labels") or {}), LABEL_MANAGED_BY: MANAGED_BY}
+    found = obj.get("metadata")
+    meta = dict(found) if isinstance(found, dict) else {}
+    labels = meta.get("labels")
+    meta["labels"] = {**(labels if isinstance(labels, dict) else {}),
+                      LABEL_MANAGED_BY: MANAGED_BY}
     return {**obj, "metadata": meta}
 
 

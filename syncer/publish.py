@@ -12,7 +12,7 @@ earlier release's bundle: history only grows.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,6 +38,7 @@ from syncer.ledger import Ledger
 from syncer.model import Obj, Release
 from syncer.plan import place
 from syncer.policy import enforce
+from syncer.policyfiles import release_policies
 from syncer.render import render_channel
 
 __all__ = ["PublishOptions", "Published", "Refreshed", "commit_config", "publish", "rebuild",
@@ -93,7 +94,8 @@ def publish(repo: git.Repo, *, key: Keypair, blobs: BlobStore, ledger: Ledger,
     targets = target_channels(config, options)
     for channel in targets:
         objects = render_channel(files, config=config, channel=channel)
-        _check_release(objects, channel=channel, commit=info.commit, options=options)
+        _check_release(objects, channel=channel, commit=info.commit, options=options,
+                       files=files)
         _check_publisher(ledger, channel.name, key)
     stored = blobs.put(build(info, files))
     return [_record(ledger, channel.name, stored=stored, commit=info.commit, key=key)
@@ -113,7 +115,8 @@ def rollback(release: Release, *, key: Keypair, blobs: BlobStore, ledger: Ledger
     config = parse_config(bundle.files[CONFIG_FILE], where=f"{CONFIG_FILE} of {where}")
     channel = config.channel(release.channel)
     objects = render_channel(bundle.files, config=config, channel=channel)
-    _check_release(objects, channel=channel, commit=release.commit, options=PublishOptions())
+    _check_release(objects, channel=channel, commit=release.commit, options=PublishOptions(),
+                   files=bundle.files)
     stored = StoredBlob(release.blob_id, release.sha256, created=False)
     return _record(ledger, release.channel, stored=stored, commit=release.commit, key=key)
 
@@ -161,19 +164,19 @@ def commit_config(repo: git.Repo, rev: str) -> tuple[str, RepoConfig]:
 
 
 def _check_release(objects: Sequence[Obj], *, channel: ChannelConfig, commit: str,
-                   options: PublishOptions) -> None:
+                   options: PublishOptions, files: Mapping[str, bytes]) -> None:
     """Every check that needs no cluster: a release that could never sync is refused
     here, before anything is stored."""
     where = f"channel {channel.name} at {commit[:12]}"
     if not objects and not options.allow_empty:
         raise PolicyError("the release renders no objects; a sync would prune everything "
                           "(pass --allow-empty to publish it anyway)", where=where)
-    enforce(objects, where=where)
     try:
         placed = place(objects, scope=offline_scope(objects), namespace=channel.namespace)
         check_names(placed)
     except RenderError as e:
         raise RenderError(e.message, where=f"{where}: {e.where}") from e
+    enforce(objects, where=where, policies=release_policies(files), channel=channel)
 
 
 def _check_publisher(ledger: Ledger, channel: str, key: Keypair) -> None:

@@ -16,24 +16,27 @@ run comes right after them, before any other object is written.)
 from __future__ import annotations
 
 import copy
+import dataclasses
 import logging
 import threading
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from functools import partial
 
 from syncer import inventory as inv
-from syncer import livestate, plan, tenancy, workpool
+from syncer import livestate, plan, sops, tenancy, workpool
 from syncer.blobstore import BlobStore
 from syncer.bundle import unpack
 from syncer.clock import Clock, SystemClock
 from syncer.cluster import Cluster, Discovery
 from syncer.config import CONFIG_FILE, parse_config
 from syncer.diff import unified
-from syncer.errors import BundleError
+from syncer.errors import BundleError, DecryptionKeyError
 from syncer.kinds import crd_scopes
 from syncer.model import Action, Change, Obj, ObjectRef, Release
+from syncer.sops import Identity
 from syncer.policy import enforce
+from syncer.policyfiles import release_policies
 from syncer.render import render_channel
 from syncer.syncrun import (
     Loaded,
@@ -47,7 +50,7 @@ from syncer.syncrun import (
 )
 
 __all__ = ["Loaded", "ObjectDiff", "Observed", "Reconciler", "SyncOptions", "SyncResult",
-           "SyncRun", "load"]
+           "SyncRun", "load", "opened"]
 
 log = logging.getLogger(__name__)
 
@@ -66,14 +69,20 @@ def load(release: Release, *, blobs: BlobStore) -> Loaded:
                                                           f"{release.seq}")
     channel = config.channel(release.channel)
     objects = render_channel(bundle.files, config=config, channel=channel)
-    enforce(objects, where=f"release {release.seq} of {release.channel}")
+    enforce(objects, where=f"release {release.seq} of {release.channel}",
+            policies=release_policies(bundle.files), channel=channel)
     return Loaded(release, bundle, channel, tuple(objects))
 
 
 @dataclass(frozen=True)
 class ObjectDiff:
+    """One changed object's diff, and the two sides it was made from (bookkeeping
+    annotations dropped): live, and what the server's dry run would make of it."""
+
     change: Change
     text: str
+    before: Obj | None = field(default=None, compare=False)
+    after: Obj | None = field(default=None, compare=False)
 
 
 class Reconciler:
@@ -90,7 +99,9 @@ class Reconciler:
 
     def observe(self, loaded: Loaded, *, discovery: Discovery | None = None) -> Observed:
         """Plan `loaded` against the live state; `discovery` when the caller has just read
-        it (the controller, once per pass), else it is read here."""
+        it (the controller, once per pass), else it is read here. Its SOPS-encrypted
+        Secrets are decrypted first, in memory only (`opened`)."""
+        loaded = opened(loaded, self.options.keys)
         release = loaded.release
         discovery = discovery or self.cluster.discover()
         _refuse_unavailable(discovery, loaded.objects)
@@ -130,10 +141,11 @@ class Reconciler:
         out = []
         for change in shown:
             if change.action is Action.BLOCKED:
-                text = f"# {change.ref}: {change.reason}\n"
-            else:
-                text = unified(change.ref, _plain(change.live), _plain(after[change.ref]))
-            out.append(ObjectDiff(change, text))
+                out.append(ObjectDiff(change, f"# {change.ref}: {change.reason}\n"))
+                continue
+            before, would_be = _plain(change.live), _plain(after[change.ref])
+            out.append(ObjectDiff(change, unified(change.ref, before, would_be), before,
+                                  would_be))
         return out
 
     def sync(self, observed: Observed, *, stop: threading.Event | None = None) -> SyncResult:
@@ -159,6 +171,22 @@ class Reconciler:
         if not can_dry_run(change, discovery, new_namespaces):
             return change.desired
         return self.cluster.apply(change.desired, discovery.of(change.ref), dry_run=True)
+
+
+def opened(loaded: Loaded, keys: Callable[[], Sequence[Identity]] | None) -> Loaded:
+    """`loaded` with its SOPS-encrypted Secrets decrypted (`sops.open_objects`) with the
+    identities `keys()` gives, asked for only when there are some. The plaintext lives in
+    the returned value only: the release cache, `syncer show` and the bundle keep the
+    encrypted form."""
+    objects = sops.open_objects(loaded.objects, keys or _no_keys)
+    if objects == loaded.objects:
+        return loaded
+    return dataclasses.replace(loaded, objects=objects)
+
+
+def _no_keys() -> Sequence[Identity]:
+    raise DecryptionKeyError("the release holds SOPS-encrypted Secrets and this sync was "
+                             "given no age key source")
 
 
 def _scope(discovery: Discovery, objects: Iterable[Obj]) -> plan.Scope:

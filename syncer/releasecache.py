@@ -49,6 +49,7 @@ from syncer.config import CONFIG_FILE, Home, parse_config
 from syncer.errors import SyncerError
 from syncer.model import Obj, Release
 from syncer.policy import enforce, reads_as_secret
+from syncer.policyfiles import release_policies
 from syncer.reconcile import Loaded, load
 
 __all__ = ["FORMAT", "ReleaseCache", "fingerprint", "load_cached"]
@@ -172,7 +173,8 @@ def _loaded(entry: dict[str, Any], release: Release) -> Loaded | None:
         bundle = unpack(data)
         config = parse_config(bundle.files[CONFIG_FILE], where=f"{CONFIG_FILE} of {where}")
         channel = config.channel(release.channel)
-        enforce(objects, where=where)
+        enforce(objects, where=where, policies=release_policies(bundle.files),
+                channel=channel)
     except (SyncerError, KeyError):
         return None
     if bundle.manifest.source.commit != release.commit:

@@ -128,9 +128,13 @@ spec:
   template:
     spec:
       restartPolicy: Never
+      securityContext: {runAsNonRoot: true}
       containers:
         - name: migrate
           image: registry.example.com/shop-migrate:1.0
+          resources:
+            requests: {cpu: 10m, memory: 32Mi}
+            limits: {memory: 32Mi}
 """
 
 

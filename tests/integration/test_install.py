@@ -19,7 +19,7 @@ from syncer_standins.kubeapi import KubeApiServer
 from syncer_standins.kubeapi import rbac as standin_rbac
 from syncer_standins.kubeapi.errors import ApiError as StandinApiError
 
-from syncer import __version__, install, inventory, policy
+from syncer import __version__, install, inventory, policy, policyfiles
 from syncer.cluster import KubeCluster, connect
 from syncer.errors import ForbiddenError
 from syncer.lock import ChannelLock
@@ -81,7 +81,7 @@ def test_install_prints_every_object_once_in_apply_order(
                                                     {"CustomResourceDefinition"})
     assert objects[0]["kind"] == "Namespace" and objects[0]["metadata"]["name"] == NS
     assert all(o["metadata"]["labels"][LABEL_CHANNEL] == install.CHANNEL for o in objects)
-    assert policy.check(objects) == []
+    assert policy.check(objects, policyfiles.defaults()) == []
     assert printed(capsys) == objects  # deterministic
     listed = yaml.safe_load(run(capsys, "install", "-o", "json")[1])
     assert listed["kind"] == "List" and listed["items"] == objects

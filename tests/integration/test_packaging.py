@@ -21,6 +21,7 @@ DISTRIBUTIONS = {
     "deepdiff": "deepdiff", "git": "gitpython", "httpx": "httpx", "jinja2": "jinja2",
     "kubernetes": "kubernetes", "pysui": "pysui", "pysui_fastcrypto": "pysui-fastcrypto",
     "urllib3": "urllib3", "yaml": "pyyaml", "prometheus_client": "prometheus-client",
+    "pyrage": "pyrage", "cryptography": "cryptography", "cel": "common-expression-language",
 }
 # Kept on purpose although nothing imports it yet (see its comment in pyproject.toml).
 RESERVED = {"watchdog"}

@@ -20,6 +20,7 @@ from syncer.bundle import unpack
 from syncer.config import parse_config
 from syncer.errors import SyncerError
 from syncer.policy import check
+from syncer.policyfiles import defaults
 from syncer.render import RenderContext, render
 from syncer.renderlimits import Limits
 
@@ -109,4 +110,4 @@ def test_templates(text: str) -> None:
 @given(st.lists(JSONISH, max_size=4))
 def test_policy_checks(objects: list[Any]) -> None:
     shaped = [o if isinstance(o, dict) else {"kind": "Secret", "data": o} for o in objects]
-    ends_well(check, shaped)
+    ends_well(lambda objs: check(objs, defaults()), shaped)

@@ -1,18 +1,28 @@
-"""Built-in policy and the inventory record."""
+"""The plaintext-Secret policy of the default set, and the inventory record."""
 
 from __future__ import annotations
 
 import pytest
 
 from syncer import inventory as inv
+from syncer import policy
 from syncer.errors import ClusterError, PolicyError
-from syncer.policy import check, enforce
+from syncer.policyfiles import defaults
+from syncer.vap import Verdict
+
+
+def check(objects: list[dict[str, object]]) -> list[Verdict]:
+    return policy.check(objects, defaults())
+
+
+def enforce(objects: list[dict[str, object]], *, where: str) -> None:
+    policy.enforce(objects, where=where, policies=defaults())
 
 
 def test_plaintext_secret_refused_and_value_not_shown() -> None:
     secret = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db"},
               "stringData": {"password": "hunter2"}}
-    assert [v.rule for v in check([secret])] == ["no-plaintext-secret"]
+    assert [v.policy for v in check([secret])] == ["syncer-no-plaintext-secret"]
     with pytest.raises(PolicyError) as caught:
         enforce([secret], where="channel c")
     assert "Secret/db" in str(caught.value) and "hunter2" not in str(caught.value)
@@ -29,7 +39,7 @@ def test_the_secret_check_does_not_trust_the_apiversion(api_version: str,
     """The API server takes `/v1` as `v1`; the bundle is public whatever the server says."""
     secret = {"apiVersion": api_version, "kind": kind, "metadata": {"name": "db"},
               "data": {"password": "aHVudGVyMg=="}}
-    assert [v.rule for v in check([secret])] == ["no-plaintext-secret"]
+    assert [v.policy for v in check([secret])] == ["syncer-no-plaintext-secret"]
 
 
 def test_inventory_roundtrip_and_names() -> None:

@@ -8,6 +8,7 @@ from syncer import plan, waves
 from syncer.errors import PolicyError
 from syncer.model import ObjectRef
 from syncer.policy import enforce
+from syncer.vap import PolicySet
 
 
 def cm(name: str, wave: object = None, namespace: str = "shop") -> dict[str, object]:
@@ -48,7 +49,7 @@ def test_a_bad_wave_is_refused_naming_the_object(raw: object) -> None:
 
 def test_a_bad_wave_fails_the_release_policy() -> None:
     with pytest.raises(PolicyError, match="ConfigMap/shop/a: annotation syncer.io/wave"):
-        enforce([cm("a", "late")], where="release 3")
+        enforce([cm("a", "late")], where="release 3", policies=PolicySet())
 
 
 def test_an_object_before_its_namespace_or_crd_is_refused() -> None:

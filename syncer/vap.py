@@ -1,0 +1,394 @@
+"""ValidatingAdmissionPolicy (+ Binding) YAML, read and evaluated without a cluster, as
+kube-apiserver evaluates it at admission.  [pure]
+
+A policy is enforced through each binding that names it (`spec.policyName`); a policy with
+no binding, or a binding whose policy is absent, does nothing, as in a cluster. For each
+object the policy's `matchConstraints` and the binding's `matchResources` select
+(`vapmatch`), the `matchConditions` must all hold, then each of `validations` is checked:
+a false one fails with its `messageExpression`, its `message`, or `failed expression:
+EXPR`. The binding's `validationActions` say what a failure is: `Deny` a denial, `Warn` and
+`Audit` a warning (nothing here records an audit). An expression that does not compile or
+evaluate follows the policy's `failurePolicy`: `Fail` (the default) denies, naming the
+policy, the validation and the expression; `Ignore` turns it into a warning.
+
+The CEL variables: `object`, `oldObject` (null), `namespaceObject`, `params` (the object the
+binding's `paramRef` names among the release's objects and policy files), `request`
+(operation CREATE, kind, resource, name, namespace) and `variables` (the policy's).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+from syncer import cel, vapmatch
+from syncer.errors import CelError, PolicyError
+from syncer.kinds import crd_scopes, defined_kind
+from syncer.model import Obj, ObjectRef
+
+__all__ = ["BUNDLE_ONLY", "Binding", "Policy", "PolicySet", "Verdict", "evaluate", "parse"]
+
+GROUP: Final = "admissionregistration.k8s.io"
+BUNDLE_ONLY: Final = "syncer.io/bundle-only"  # annotation: checked in bundles, not installed
+_ACTIONS: Final = frozenset({"Deny", "Warn", "Audit"})
+
+
+@dataclass(frozen=True)
+class Policy:
+    name: str
+    spec: Mapping[str, Any]
+    source: str
+    obj: Obj
+
+    @property
+    def bundle_only(self) -> bool:
+        annotations = (self.obj.get("metadata") or {}).get("annotations") or {}
+        return str(annotations.get(BUNDLE_ONLY, "")).lower() == "true"
+
+
+@dataclass(frozen=True)
+class Binding:
+    name: str
+    policy: str
+    actions: tuple[str, ...]
+    spec: Mapping[str, Any]
+    source: str
+    obj: Obj
+
+
+@dataclass(frozen=True)
+class PolicySet:
+    """Policies, their bindings, and the objects they may take as params."""
+
+    policies: tuple[Policy, ...] = ()
+    bindings: tuple[Binding, ...] = ()
+    params: tuple[Obj, ...] = ()
+
+    def __add__(self, other: PolicySet) -> PolicySet:
+        return PolicySet(self.policies + other.policies, self.bindings + other.bindings,
+                         self.params + other.params)
+
+    def objects(self) -> list[Obj]:
+        """Every document, as read (what `syncer policy install` applies)."""
+        return [p.obj for p in self.policies] + [b.obj for b in self.bindings] + [
+            *self.params]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One policy failing on one object, through one binding."""
+
+    policy: str
+    binding: str
+    ref: str
+    deny: bool
+    message: str
+    reason: str = "Invalid"
+    warnings: tuple[str, ...] = field(default=())
+
+    def __str__(self) -> str:
+        if self.deny:
+            return (f"{self.ref}: ValidatingAdmissionPolicy '{self.policy}' with binding "
+                    f"'{self.binding}' denied request: {self.message}")
+        return (f"{self.ref}: Validation failed for ValidatingAdmissionPolicy "
+                f"'{self.policy}' with binding '{self.binding}': {self.message}")
+
+
+# --- parse ---------------------------------------------------------------------------------
+
+def parse(documents: Iterable[tuple[str, Any]]) -> PolicySet:
+    """Policies, bindings and params from `(source, document)` pairs; a malformed policy or
+    binding is a PolicyError naming its source and field. Other kinds are params."""
+    policies: list[Policy] = []
+    bindings: list[Binding] = []
+    params: list[Obj] = []
+    for source, doc in documents:
+        if doc is None:
+            continue
+        if not isinstance(doc, dict):
+            raise PolicyError("a document must be a mapping", where=source)
+        kind = doc.get("kind")
+        if _group(doc) == GROUP and kind == "ValidatingAdmissionPolicy":
+            policies.append(_policy(doc, source))
+        elif _group(doc) == GROUP and kind == "ValidatingAdmissionPolicyBinding":
+            bindings.append(_binding(doc, source))
+        else:
+            ObjectRef.of(doc)  # a param must at least be an object
+            params.append(doc)
+    return PolicySet(tuple(policies), tuple(bindings), tuple(params))
+
+
+def _group(doc: Obj) -> str:
+    api_version = doc.get("apiVersion")
+    return api_version.rpartition("/")[0] if isinstance(api_version, str) else ""
+
+
+def _name(doc: Obj, source: str) -> str:
+    name = (doc.get("metadata") or {}).get("name") if isinstance(doc.get("metadata"),
+                                                                 dict) else None
+    if not isinstance(name, str) or not name:
+        raise PolicyError(f"{doc.get('kind')} has no metadata.name", where=source)
+    return name
+
+
+def _policy(doc: Obj, source: str) -> Policy:
+    name = _name(doc, source)
+    where = f"{source}: ValidatingAdmissionPolicy {name}"
+    spec = doc.get("spec")
+    if not isinstance(spec, dict):
+        raise PolicyError("spec must be a mapping", where=where)
+    validations = spec.get("validations")
+    if not isinstance(validations, list) or not validations:
+        raise PolicyError("spec.validations must list at least one validation", where=where)
+    for i, v in enumerate(validations):
+        if not isinstance(v, dict) or not isinstance(v.get("expression"), str):
+            raise PolicyError(f"spec.validations[{i}].expression must be a string",
+                              where=where)
+    for key in ("matchConditions", "variables"):
+        entries = spec.get(key) or []
+        if not isinstance(entries, list) or not all(
+                isinstance(e, dict) and isinstance(e.get("name"), str)
+                and isinstance(e.get("expression"), str) for e in entries):
+            raise PolicyError(f"spec.{key} must list mappings with name and expression",
+                              where=where)
+    if spec.get("failurePolicy", "Fail") not in ("Fail", "Ignore"):
+        raise PolicyError("spec.failurePolicy must be Fail or Ignore", where=where)
+    return Policy(name, spec, source, doc)
+
+
+def _binding(doc: Obj, source: str) -> Binding:
+    name = _name(doc, source)
+    where = f"{source}: ValidatingAdmissionPolicyBinding {name}"
+    spec = doc.get("spec")
+    if not isinstance(spec, dict) or not isinstance(spec.get("policyName"), str):
+        raise PolicyError("spec.policyName must name a policy", where=where)
+    actions = spec.get("validationActions")
+    if (not isinstance(actions, list) or not actions
+            or not all(a in _ACTIONS for a in actions)):
+        raise PolicyError("spec.validationActions must list Deny, Warn or Audit", where=where)
+    return Binding(name, spec["policyName"], tuple(actions), spec, source, doc)
+
+
+# --- evaluate ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Release:
+    """What the release tells about each object's context."""
+
+    namespaces: Mapping[str, Obj]
+    crd_plurals: Mapping[str, str]
+    crd_scopes: Mapping[tuple[str, str], bool]
+    default_namespace: str
+
+
+def evaluate(policies: PolicySet, objects: Sequence[Obj], *, namespace: str = "default",
+             params: Sequence[Obj] = ()) -> list[Verdict]:
+    """Every failure of every bound policy on every object, in object then binding order.
+    `namespace` is the one that objects naming none are placed in; `params` are objects a
+    binding's `paramRef` may name, besides the policy files' own."""
+    for obj in objects:
+        ObjectRef.of(obj)  # each has apiVersion, kind and name, or RenderError
+    release = _release(objects, namespace)
+    candidates = [*policies.params, *params, *objects]
+    by_name = {p.name: p for p in policies.policies}
+    verdicts: list[Verdict] = []
+    for obj in objects:
+        target = _target(obj, release)
+        for binding in policies.bindings:
+            policy = by_name.get(binding.policy)
+            if policy is not None:
+                verdicts.extend(_check(policy, binding, target, release, candidates))
+    return verdicts
+
+
+def _release(objects: Sequence[Obj], namespace: str) -> _Release:
+    namespaces = {o["metadata"]["name"]: o for o in objects
+                  if o.get("kind") == "Namespace" and _group(o) == ""}
+    plurals = {}
+    for crd in objects:
+        if crd.get("kind") == "CustomResourceDefinition":
+            names = (crd.get("spec") or {}).get("names") or {}
+            if isinstance(names.get("plural"), str):
+                plurals[defined_kind(crd)[1]] = names["plural"]
+    return _Release(namespaces, plurals, crd_scopes(objects), namespace)
+
+
+def _target(obj: Obj, release: _Release) -> vapmatch.Target:
+    ref = ObjectRef.of(obj)
+    version = str(obj["apiVersion"]).rpartition("/")[2]
+    namespaced = vapmatch.is_namespaced(ref.group, ref.kind, release.crd_scopes)
+    ns_labels = None
+    if namespaced:
+        ns_labels = _labels(_namespace_object(ref.namespace or release.default_namespace,
+                                              release))
+    return vapmatch.Target(obj, ref.group, version,
+                           vapmatch.plural(ref.kind, release.crd_plurals), namespaced,
+                           ns_labels)
+
+
+def _namespace_object(name: str, release: _Release) -> Obj:
+    found = release.namespaces.get(name)
+    if found is None:
+        return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+    return found
+
+
+def _labels(namespace: Obj) -> dict[str, str]:
+    meta = namespace.get("metadata") or {}
+    labels = dict(meta.get("labels") or {})
+    labels["kubernetes.io/metadata.name"] = meta["name"]
+    return labels
+
+
+def _check(policy: Policy, binding: Binding, target: vapmatch.Target, release: _Release,
+           candidates: Sequence[Obj]) -> list[Verdict]:
+    if not (vapmatch.matches(policy.spec.get("matchConstraints"), target)
+            and vapmatch.matches(binding.spec.get("matchResources"), target)):
+        return []
+    run = _Run(policy, binding, target, release)
+    try:
+        params = _params(policy, binding, target, release, candidates)
+    except _NoParams as e:
+        return [] if e.allow else [run.verdict(str(e), deny=True)]
+    results = []
+    for param in params:
+        results.extend(run.validate(param))
+    return results
+
+
+class _NoParams(Exception):
+    def __init__(self, message: str, *, allow: bool) -> None:
+        super().__init__(message)
+        self.allow = allow
+
+
+def _params(policy: Policy, binding: Binding, target: vapmatch.Target, release: _Release,
+            candidates: Sequence[Obj]) -> list[Obj | None]:
+    kind = policy.spec.get("paramKind")
+    if not isinstance(kind, dict):
+        return [None]
+    ref = binding.spec.get("paramRef")
+    if not isinstance(ref, dict):
+        raise _NoParams("the policy has a paramKind, the binding no paramRef", allow=False)
+    namespace = ref.get("namespace") or (ObjectRef.of(target.obj).namespace
+                                         or release.default_namespace)
+    found = [o for o in candidates if o.get("apiVersion") == kind.get("apiVersion")
+             and o.get("kind") == kind.get("kind") and _param_named(o, ref, namespace)]
+    if not found:
+        allow = ref.get("parameterNotFoundAction") == "Allow"
+        raise _NoParams("no params found for policy binding with Deny "
+                        "parameterNotFoundAction", allow=allow)
+    return list(found)
+
+
+def _param_named(obj: Obj, ref: Mapping[str, Any], namespace: str) -> bool:
+    meta = obj.get("metadata") or {}
+    if meta.get("namespace") not in (None, namespace):
+        return False
+    if "name" in ref:
+        return bool(meta.get("name") == ref["name"])
+    return vapmatch.selector_matches(ref.get("selector"), meta.get("labels") or {})
+
+
+class _Run:
+    """One policy, through one binding, on one object."""
+
+    def __init__(self, policy: Policy, binding: Binding, target: vapmatch.Target,
+                 release: _Release) -> None:
+        self.policy, self.binding, self.target = policy, binding, target
+        self.ref = str(ObjectRef.of(target.obj))
+        self.deny = "Deny" in binding.actions
+        self.base = _base_variables(target, release)
+
+    def verdict(self, message: str, *, deny: bool, reason: str = "Invalid") -> Verdict:
+        return Verdict(self.policy.name, self.binding.name, self.ref, deny, message, reason)
+
+    def validate(self, params: Obj | None) -> list[Verdict]:
+        variables = {**self.base, "params": params}
+        try:
+            variables["variables"] = self._variables(variables)
+            if not all(self._condition(c, variables)
+                       for c in self.policy.spec.get("matchConditions") or []):
+                return []
+        except _Failed as e:
+            return self._failed(e)
+        return [v for i, rule in enumerate(self.policy.spec["validations"])
+                for v in self._validation(i, rule, variables)]
+
+    def _variables(self, variables: dict[str, Any]) -> dict[str, Any]:
+        values: dict[str, Any] = {}
+        for entry in self.policy.spec.get("variables") or []:
+            at = f"spec.variables[{entry['name']}]"
+            values[entry["name"]] = self._eval(at, entry["expression"],
+                                               {**variables, "variables": values})
+        return values
+
+    def _condition(self, condition: Mapping[str, Any], variables: dict[str, Any]) -> bool:
+        at = f"spec.matchConditions[{condition['name']}]"
+        return self._eval(at, condition["expression"], variables) is True
+
+    def _validation(self, i: int, rule: Mapping[str, Any],
+                    variables: dict[str, Any]) -> list[Verdict]:
+        at = f"spec.validations[{i}]"
+        try:
+            passed = self._eval(at, rule["expression"], variables)
+            if not isinstance(passed, bool):
+                raise _Failed(f"{at} expression {rule['expression']!r} gives "
+                              f"{type(passed).__name__}, not bool")
+        except _Failed as e:
+            return self._failed(e)
+        if passed:
+            return []
+        return [self.verdict(self._message(rule, variables), deny=self.deny,
+                             reason=str(rule.get("reason") or "Invalid"))]
+
+    def _message(self, rule: Mapping[str, Any], variables: dict[str, Any]) -> str:
+        expression = rule.get("messageExpression")
+        if isinstance(expression, str):
+            try:
+                text = cel.evaluate(expression, variables)
+                if isinstance(text, str) and text.strip() and "\n" not in text:
+                    return text
+            except CelError:
+                pass  # kube falls back to the message, as here
+        message = rule.get("message")
+        if isinstance(message, str) and message:
+            return message
+        return f"failed expression: {rule['expression']}"
+
+    def _eval(self, at: str, expression: str, variables: Mapping[str, Any]) -> Any:
+        try:
+            return cel.evaluate(expression, variables)
+        except CelError as e:
+            raise _Failed(f"{at} expression {expression!r}: {e.message}") from e
+
+    def _failed(self, e: _Failed) -> list[Verdict]:
+        """An expression that cannot be evaluated: the policy's failurePolicy decides."""
+        message = f"ValidatingAdmissionPolicy '{self.policy.name}' {e}"
+        if self.policy.spec.get("failurePolicy", "Fail") == "Ignore":
+            return [self.verdict(f"{message} (ignored: failurePolicy Ignore)", deny=False)]
+        return [self.verdict(message, deny=True, reason="InternalError")]
+
+
+class _Failed(Exception):
+    """An expression that cannot be evaluated, named with where it is."""
+
+
+def _base_variables(target: vapmatch.Target, release: _Release) -> dict[str, Any]:
+    ref = ObjectRef.of(target.obj)
+    namespace = (ref.namespace or release.default_namespace) if target.namespaced else ""
+    namespace_object = _namespace_object(namespace, release) if namespace else None
+    if namespace_object is not None:
+        meta = dict(namespace_object.get("metadata") or {})
+        meta["labels"] = _labels(namespace_object)
+        namespace_object = {**namespace_object, "metadata": meta}
+    request = {
+        "operation": "CREATE", "name": ref.name, "namespace": namespace, "dryRun": False,
+        "kind": {"group": ref.group, "version": target.version, "kind": ref.kind},
+        "resource": {"group": ref.group, "version": target.version,
+                     "resource": target.resource},
+        "userInfo": {"username": "syncer"},
+    }
+    return {"object": target.obj, "oldObject": None, "namespaceObject": namespace_object,
+            "request": request}
