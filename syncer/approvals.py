@@ -9,15 +9,24 @@ are skipped, never applied. An unapproved head is `Pending`: reported (seq, appr
 approved) until it has enough approvals or a later release is approved past it.
 
 An approval counts whether or not its approver is still listed, as the Move contract's
-`is_approved` counts it. Nothing here reads the ledger: callers pass what they read.
+`is_approved` counts it. `DiffSummary` is what a pending release would change in the cluster
+(counts and the first object refs, from the plan a sync would dry-run: never a value).
+Nothing here reads the ledger or the cluster: callers pass what they read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Final
 
-__all__ = ["ApprovalPolicy", "Gate", "Pending", "gate", "ratio"]
+from syncer.model import Action, ChangeSet
+
+__all__ = ["SHOWN_REFS", "ApprovalPolicy", "DiffSummary", "Gate", "Pending", "gate", "ratio",
+           "summarize"]
+
+SHOWN_REFS: Final = 10
+"""How many object refs a pending diff summary names."""
 
 
 @dataclass(frozen=True)
@@ -86,3 +95,25 @@ def gate(*, head_seq: int, applied_seq: int, threshold: int,
         if seq == head_seq:
             pending = Pending(seq, who, threshold)
     return Gate(applied_seq if applied_seq >= 1 else None, pending)
+
+
+@dataclass(frozen=True)
+class DiffSummary:
+    """What applying a release would do: objects created, updated, deleted (pruned), and the
+    first of them as `Kind/ns/name`."""
+
+    create: int
+    update: int
+    delete: int
+    refs: tuple[str, ...] = ()
+
+    def line(self) -> str:
+        return f"{self.create} to create, {self.update} to update, {self.delete} to delete"
+
+
+def summarize(changes: ChangeSet, *, shown: int = SHOWN_REFS) -> DiffSummary:
+    """The summary of a plan: counts per action and the first `shown` refs that change."""
+    changing = changes.of(Action.CREATE, Action.UPDATE, Action.PRUNE)
+    return DiffSummary(len(changes.of(Action.CREATE)), len(changes.of(Action.UPDATE)),
+                       len(changes.of(Action.PRUNE)),
+                       tuple(f"{c.action.value} {c.ref}" for c in changing[:shown]))

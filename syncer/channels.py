@@ -1,25 +1,32 @@
-"""Starting an app repository: the starter syncer.yaml, and its channels on the ledger.
+"""Channels on the ledger: the starter syncer.yaml, registering channels, describing one.
 
 `register` records every channel of a syncer.yaml that the ledger does not have yet, with
-the publisher key as admin and publisher. Where the ledger names a channel by an on-chain
-object (a Registry on Sui), that object's ID is kept in `$SYNCER_HOME/profiles.yaml` under
-the profile, so that later commands find the channel again.
+the publisher key as admin and publisher; `register_one` one channel with the publishers
+given (`syncer channel create`). Where the ledger names a channel by an on-chain object (a
+Registry on Sui), that object's ID is kept in `$SYNCER_HOME/profiles.yaml` under the
+profile, so that later commands find the channel again. `describe` reads what `syncer
+channel show` prints: admin (where the ledger can name it), publishers, approvers,
+threshold and head.
 """
 
 from __future__ import annotations
 
 import logging
 import string
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Protocol, runtime_checkable
 
 from syncer.config import Home, RepoConfig
 from syncer.keys import Keypair
 from syncer.ledger import Ledger
+from syncer.model import Release
 from syncer.profiles import remember_registry
 
-__all__ = ["Registered", "default_channel", "default_namespace", "register", "starter_config"]
+__all__ = ["ChannelInfo", "Registered", "default_channel", "default_namespace", "describe",
+           "register", "register_one", "starter_config"]
 
 log = logging.getLogger(__name__)
 
@@ -56,17 +63,54 @@ def register(config: RepoConfig, *, ledger: Ledger, key: Keypair, home: Home,
              profile: str) -> list[Registered]:
     """Register each channel of `config` the ledger lacks, in name order."""
     known = set(ledger.channels())
-    return [_register(name, ledger=ledger, key=key, home=home, profile=profile)
+    return [register_one(name, ledger=ledger, key=key, home=home, profile=profile)
             if name not in known else Registered(name, created=False)
             for name in sorted(config.channels)]
 
 
-def _register(channel: str, *, ledger: Ledger, key: Keypair, home: Home,
-              profile: str) -> Registered:
-    record_id = ledger.register_channel(channel, admin=key, publishers=[key.public_key])
+def register_one(channel: str, *, ledger: Ledger, key: Keypair, home: Home, profile: str,
+                 publishers: Sequence[str] | None = None) -> Registered:
+    """Register `channel` with `key` as admin and `publishers` (public keys; default: the
+    admin key) as its publishers."""
+    listed = [key.public_key] if publishers is None else list(publishers)
+    record_id = ledger.register_channel(channel, admin=key, publishers=listed)
     if record_id is None:
         return Registered(channel, created=True)
     remember_registry(home.profiles, profile=profile, channel=channel, registry_id=record_id)
     log.info("channel's record ID kept", extra={"channel": channel, "record": record_id,
                                                 "path": str(home.profiles)})
     return Registered(channel, True, record_id, home.profiles)
+
+
+@dataclass(frozen=True)
+class ChannelInfo:
+    """A channel as the ledger has it now; `admin` None where the ledger cannot name it (on
+    Sui the admin is whoever holds the AdminCap)."""
+
+    channel: str
+    admin: str | None
+    publishers: tuple[str, ...]
+    approvers: tuple[str, ...]
+    threshold: int
+    head: Release | None
+    record_id: str | None = None
+
+
+@runtime_checkable
+class _NamesAdmin(Protocol):
+    def admin(self, channel: str) -> str: ...
+
+
+@runtime_checkable
+class _HasRecord(Protocol):
+    def registry_id(self, channel: str) -> str: ...
+
+
+def describe(channel: str, *, ledger: Ledger) -> ChannelInfo:
+    """What the ledger records of `channel`; LedgerError if it has no such channel."""
+    policy = ledger.approval_policy(channel)
+    return ChannelInfo(
+        channel, ledger.admin(channel) if isinstance(ledger, _NamesAdmin) else None,
+        tuple(ledger.publishers(channel)), policy.approvers, policy.threshold,
+        ledger.head(channel),
+        ledger.registry_id(channel) if isinstance(ledger, _HasRecord) else None)

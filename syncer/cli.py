@@ -14,7 +14,9 @@ from collections.abc import Sequence
 
 from syncer import __version__
 from syncer.commands import (
+    approve,
     audit,
+    channel,
     common,
     diff,
     doctor,
@@ -37,7 +39,7 @@ from syncer.logs import configure_logging
 __all__ = ["build_parser", "main"]
 
 _COMMANDS = (init, publish, rollback, sync, run, diff, history, show, doctor, hooks, install,
-             status, suspend, reconcile_cmd, audit)
+             status, suspend, reconcile_cmd, audit, approve, channel)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

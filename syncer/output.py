@@ -45,11 +45,19 @@ class HistoryRow:
     release: Release
     manifest: Manifest | None
     problem: str = ""
+    approvals: tuple[str, ...] = ()  # the approvers' addresses, in the order they approved
 
 
-def history_table(rows: Sequence[HistoryRow]) -> list[str]:
-    header = ("SEQ", "PUBLISHED (UTC)", "COMMIT", "AUTHOR", "PUBLISHER", "BLOB ID")
-    body = [_history_cells(row) for row in rows]
+def history_table(rows: Sequence[HistoryRow], *, threshold: int | None = None) -> list[str]:
+    """The rows under a header; with `threshold` (the channel has approvals) an APPROVALS
+    column: `n/k` and who approved."""
+    header: tuple[str, ...] = ("SEQ", "PUBLISHED (UTC)", "COMMIT", "AUTHOR", "PUBLISHER",
+                               "BLOB ID")
+    body: list[tuple[str, ...]] = [_history_cells(row) for row in rows]
+    if threshold is not None:
+        header = (*header[:-1], "APPROVALS", header[-1])
+        body = [(*cells[:-1], _approvals_cell(row, threshold), cells[-1])
+                for cells, row in zip(body, rows, strict=True)]
     widths = [max(len(r[i]) for r in [header, *body]) for i in range(len(header) - 1)]
     return ["  ".join(c.ljust(w) for c, w in zip(r[:-1], widths, strict=True)) + "  " + r[-1]
             for r in [header, *body]]
@@ -63,8 +71,16 @@ def _history_cells(row: HistoryRow) -> tuple[str, ...]:
         author = f"{src.author} <{src.author_email}>"
     else:
         author = f"? ({row.problem})"
-    publisher = f"{rel.publisher[:8]}…{rel.publisher[-4:]}"
-    return str(rel.seq), when, rel.commit[:12], author, publisher, rel.blob_id
+    return str(rel.seq), when, rel.commit[:12], author, _short(rel.publisher), rel.blob_id
+
+
+def _short(address: str) -> str:
+    return f"{address[:8]}…{address[-4:]}"
+
+
+def _approvals_cell(row: HistoryRow, threshold: int) -> str:
+    who = ", ".join(_short(a) for a in row.approvals)
+    return f"{len(row.approvals)}/{threshold}" + (f" ({who})" if who else "")
 
 
 def manifests(objects: Iterable[Obj]) -> str:

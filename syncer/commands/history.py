@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 from typing import TYPE_CHECKING
 
@@ -24,7 +25,8 @@ def add_parser(sub: common.Subparsers) -> None:
     p = sub.add_parser("history", help="list a channel's releases",
                        description="Every release of the channel, oldest first: seq, time, "
                        "commit, the commit's author (from the verified bundle), publisher and "
-                       "blob ID. The ledger's signatures and hash chain are verified; an "
+                       "blob ID; on a channel with approvers, each release's approvals n/k and "
+                       "who gave them. The ledger's signatures and hash chain are verified; an "
                        "edited or removed entry is an error naming its seq. Exit 1 when a "
                        "release's bundle cannot be fetched or does not verify.")
     common.channel_arg(p)
@@ -33,9 +35,16 @@ def add_parser(sub: common.Subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     backends = common.backends(args)
-    releases = backends.ledger.history(common.pick_channel(args.channel, backends.ledger))
+    ledger = backends.ledger
+    channel = common.pick_channel(args.channel, ledger)
+    releases = ledger.history(channel)
+    policy = ledger.approval_policy(channel)
     rows = [_row(r, backends.blobs) for r in releases]
-    for line in output.history_table(rows):
+    approved = {r.seq: tuple(ledger.approvals(channel, r.seq)) for r in releases} \
+        if policy.approvers or policy.threshold else {}
+    rows = [dataclasses.replace(row, approvals=approved.get(row.release.seq, ()))
+            for row in rows]
+    for line in output.history_table(rows, threshold=policy.threshold if approved else None):
         print(line)
     return 1 if any(row.problem for row in rows) else 0
 
