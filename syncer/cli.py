@@ -20,6 +20,7 @@ from syncer.commands import (
     common,
     diff,
     doctor,
+    explain,
     history,
     hooks,
     init,
@@ -39,7 +40,7 @@ from syncer.logs import configure_logging
 __all__ = ["build_parser", "main"]
 
 _COMMANDS = (init, publish, rollback, sync, run, diff, history, show, doctor, hooks, install,
-             status, suspend, reconcile_cmd, audit, approve, channel)
+             status, suspend, reconcile_cmd, audit, explain, approve, channel)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -359,6 +359,19 @@ class LocalLedger:
             raise LedgerError(f"no release seq {seq}", where=f"channel {channel}")
         return releases[seq - 1]
 
+    def entry_hash(self, channel: str, seq: int) -> str:
+        """The SHA-256 of the signed entry that recorded release `seq` (the hash the entry
+        after it links to), read in the transaction that verified the whole log."""
+        with self._reading() as db:
+            if db is None:
+                raise _unknown(channel)
+            if not 1 <= seq <= self._chain(db, channel).head_seq:
+                raise LedgerError(f"no release seq {seq}", where=f"channel {channel}")
+            query = (f"SELECT {_COLUMN_LIST} FROM entries WHERE channel = ? AND kind = "
+                     "'release' AND seq = ?")
+            row = db.execute(query, (channel, seq)).fetchone()
+        return hashlib.sha256(_entry_of(channel, row).body()).hexdigest()
+
     def publish(
         self, channel: str, *, blob_id: str, sha256: str, commit: str, key: Keypair
     ) -> Release:
