@@ -87,6 +87,7 @@ class ChannelSpec:
     allowed_kinds: tuple[str, ...] | None = None
     notify: tuple[tuple[str, str], ...] = ()
     history_limit: int = 10
+    decryption_secret: str | None = None  # spec.decryption.secretRef.name (`agekeys`)
     generation: int = 0
     reconcile_requested: str = ""
     last_handled: str = ""
@@ -157,6 +158,7 @@ def _spec(obj: Mapping[str, Any], meta: Mapping[str, Any], *, name: str,
         allowed_kinds=_names(spec.get("allowedKinds"), "spec.allowedKinds", _KIND_RULE),
         notify=_notify(spec.get("notify")),
         history_limit=_history_limit(_get(spec, "historyLimit", 10)),
+        decryption_secret=_decryption(spec.get("decryption")),
         generation=_int(meta.get("generation")),
         reconcile_requested=_requested(meta.get("annotations")),
         last_handled=str(status.get("lastHandledReconcileAt") or ""),
@@ -251,6 +253,22 @@ def _notify(value: Any) -> tuple[tuple[str, str], ...]:
         if url in urls[:i]:
             raise _Bad(f"spec.notify[{i}].url", "is listed twice")
     return tuple((t.url, t.format) for t in found)
+
+
+def _decryption(value: Any) -> str | None:
+    """The name of the Secret holding the age keys (Flux's `decryption`: provider sops,
+    secretRef.name); None when absent."""
+    found = _mapping(value, "spec.decryption")
+    if not found:
+        return None
+    if _get(found, "provider", "sops") != "sops":
+        raise _Bad("spec.decryption.provider", "must be sops")
+    ref = _mapping(found.get("secretRef"), "spec.decryption.secretRef")
+    name = ref.get("name")
+    if not isinstance(name, str) or len(name) > 253 or not _SUBDOMAIN.fullmatch(name):
+        raise _Bad("spec.decryption.secretRef.name", f"{cut(repr(name), 80)} is not a "
+                   "Secret name")
+    return name
 
 
 def _history_limit(value: Any) -> int:

@@ -6,7 +6,12 @@ The controller (`syncer.controller`) decides when; this module does it:
 2. the release to apply is the head, unless the head was Refused: then the last good one
    (remembered, or after a restart the one the cluster's inventory records), so a bad
    release never displaces a good one; while it stands in, the status still says the head
-   is Refused (Ready False, Stalled), with the last good release's health;
+   is Refused (Ready False, Stalled), with the last good release's health. On a channel
+   that needs K approvals (`syncer.approvals`) the release to apply is the highest one
+   above the applied one with K approvals; an unapproved head is never applied: the status
+   reports it as `pending` (approvals n/K, who, and what applying it would change, from the
+   plan a sync dry-runs), with an `ApprovalPending` Event once per seq, and a poll
+   reconciles again only when the head or its approvals change;
 3. it is loaded through the rendered-release cache: bytes verified once (blob ID and
    SHA-256) are not fetched or rendered again;
 4. it is planned as the channel's ServiceAccount (impersonated) inside the channel's lane,
@@ -16,10 +21,13 @@ The controller (`syncer.controller`) decides when; this module does it:
    failed, refused) to the channel's webhooks, each at most once per release and outcome
    (a failure once per error class and object: not again at each retry).
 
-Outcomes: a release that does not verify, render or pass policy or the lane is Refused
-(never retried); anything else that stops a reconcile is Failed (retried with backoff by
-the controller); an applied release whose objects are still Progressing is reported so
-and looked at again at the next poll, and Degraded is a failure (`HealthCheckFailed`).
+Outcomes: a release that does not verify, render or pass policy or the lane, or whose
+SOPS-encrypted Secrets do not verify once their key is opened, is Refused (never retried);
+anything else that stops a reconcile is Failed (retried with backoff by the controller),
+a missing age key too (its Secret absent, or no key in it opens the data key: adding the
+key fixes it without a new release, as Flux retries a failed decryption); an applied
+release whose objects are still Progressing is reported so and looked at again at the next
+poll, and Degraded is a failure (`HealthCheckFailed`).
 """
 
 from __future__ import annotations
@@ -30,18 +38,22 @@ import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 
-from syncer import channelres, health
+from syncer import agekeys, channelres, health
 from syncer import inventory as inv
+from syncer.approvals import DiffSummary, Pending, gate, summarize
 from syncer.backends import Backends
 from syncer.channelspec import ChannelSpec
-from syncer.channelstatus import Outcome, OutcomeKind, Unhealthy, write_status
+from syncer.channelstatus import Outcome, OutcomeKind, PendingStatus, Unhealthy, write_status
 from syncer.clock import Clock
 from syncer.cluster import Cluster, Discovery
 from syncer.errors import (
     BlobIntegrityError,
     BundleError,
     ClusterError,
+    DecryptionIntegrityError,
+    DecryptionKeyError,
     LedgerTamperedError,
     PolicyError,
     RenderError,
@@ -55,13 +67,15 @@ from syncer.notify import Notification, Notifier, Target
 from syncer.notify import Outcome as NotifyOutcome
 from syncer.reconcile import Loaded, Observed, Reconciler, SyncOptions, SyncResult
 from syncer.releasecache import ReleaseCache, load_cached
+from syncer.sops import Identity
 from syncer.syncrun import read_inventory
 
 __all__ = ["REFUSALS", "ChannelSync", "SyncSettings"]
 
 log = logging.getLogger(__name__)
 
-REFUSALS = (BlobIntegrityError, BundleError, RenderError, PolicyError, LedgerTamperedError)
+REFUSALS = (BlobIntegrityError, BundleError, RenderError, PolicyError, LedgerTamperedError,
+            DecryptionIntegrityError)
 """What makes a release Refused: it can never be applied as it is."""
 _SHOWN = 50  # unhealthy objects named in the status
 _METRIC_OUTCOMES: dict[OutcomeKind, MetricOutcome] = {
@@ -89,6 +103,9 @@ class _Memory:
     progressing: bool = False
     failure: tuple[object, ...] = ()  # the last failure announced (Event, notification)
     suspended: int | None = None  # the generation whose suspension was recorded
+    applied_seq: int = 0  # the seq the inventory recorded, before `good` is known
+    gated: tuple[object, ...] = ()  # the approval gate's last verdict (see `_gate`)
+    pending_event: int | None = None  # the pending seq whose Event was recorded
 
 
 class ChannelSync:
@@ -120,7 +137,13 @@ class ChannelSync:
         memory.head = head
         if head is None or _key(head) in memory.refused:
             return memory.progressing
-        return memory.progressing or memory.good != head
+        if memory.progressing or memory.good == head:
+            return memory.progressing
+        try:
+            target, _, verdict = self._gate(spec, head, applied=self._applied_seq(spec))
+        except SyncerError:
+            return True
+        return target == head.seq or verdict != memory.gated
 
     def reconcile(self, spec: ChannelSpec, discovery: Discovery, *, why: str,
                   stop: Callable[[], bool]) -> bool:
@@ -177,24 +200,31 @@ class ChannelSync:
         if head is None:
             return Outcome(OutcomeKind.PROGRESSING, self.clock.now(),
                            "no release published on the channel yet", reason="NoRelease")
-        loaded = self._target(spec, discovery, backends, head)
+        wanted, pending = self._approved(spec, discovery, head)
+        if wanted is None:
+            return self._waiting(spec, discovery, head, pending)
+        loaded = self._target(spec, discovery, backends, wanted)
         if loaded is None:
-            return self._refused_head(spec, head)
+            return self._refused_head(spec, wanted)
         memory.target = loaded.release
-        reconciler = Reconciler(self._as(spec), options=self._options(spec),
-                                clock=self.clock, books=self.cluster)
+        options = dataclasses.replace(self._options(spec),
+                                      keys=partial(self._age_keys, spec, discovery))
+        reconciler = Reconciler(self._as(spec), options=options, clock=self.clock,
+                                books=self.cluster)
         try:
             observed = reconciler.observe(loaded, discovery=discovery)
         except REFUSALS as e:  # the lane
             return self._refuse(spec, discovery, loaded.release, e)
         result = self._sync(reconciler, observed, stop)
         outcome = self._applied(spec, discovery, observed, result)
-        return outcome if _key(loaded.release) == _key(head) else \
-            self._held_back(spec, head, outcome)
+        if _key(loaded.release) != _key(wanted):
+            outcome = self._held_back(spec, wanted, outcome)
+        return self._with_pending(spec, discovery, outcome, pending)
 
     def _target(self, spec: ChannelSpec, discovery: Discovery, backends: Backends,
                 head: Release) -> Loaded | None:
-        """The head loaded, else (Refused) the last good release; None if there is none."""
+        """`head` (the release wanted: the head or the highest approved one) loaded, else
+        (Refused) the last good release; None if there is none."""
         memory = self._memory(spec)
         if _key(head) not in memory.refused:
             try:
@@ -232,6 +262,85 @@ class ChannelSync:
                 self.heartbeat = self.clock.monotonic()
         finally:
             self._current = None
+
+    # --- the approval gate ---------------------------------------------------------------
+
+    def _gate(self, spec: ChannelSpec, head: Release, *, applied: int
+              ) -> tuple[int | None, Pending | None, tuple[object, ...]]:
+        """The seq the gate lets through (the head without a gate), the pending head, and
+        the verdict a poll compares with the last one."""
+        ledger = self.backends(spec.profile).ledger
+        threshold = ledger.approval_policy(spec.channel).threshold
+        found = gate(head_seq=head.seq, applied_seq=applied, threshold=threshold,
+                     approvals=lambda seq: ledger.approvals(spec.channel, seq))
+        waiting = found.pending
+        verdict = (head.seq, found.target, waiting.approvals if waiting else None, threshold)
+        return found.target, waiting, verdict
+
+    def _applied_seq(self, spec: ChannelSpec) -> int:
+        memory = self._memory(spec)
+        return memory.good.seq if memory.good is not None else memory.applied_seq
+
+    def _approved(self, spec: ChannelSpec, discovery: Discovery, head: Release
+                  ) -> tuple[Release | None, Pending | None]:
+        """The release to reconcile (None: nothing approved, nothing applied) and the head
+        when it waits for approvals."""
+        memory = self._memory(spec)
+        if memory.good is None:
+            record = read_inventory(self.cluster, discovery, channel=spec.channel,
+                                    namespace=self.settings.inventory_namespace)
+            memory.applied_seq = record.seq if record is not None else 0
+        target, waiting, memory.gated = self._gate(spec, head, applied=self._applied_seq(spec))
+        if target is None or target == head.seq:
+            return (head if target else None), waiting
+        if memory.good is not None and memory.good.seq == target:
+            return memory.good, waiting
+        return self.backends(spec.profile).ledger.release(spec.channel, target), waiting
+
+    def _waiting(self, spec: ChannelSpec, discovery: Discovery, head: Release,
+                 pending: Pending | None) -> Outcome:
+        """Nothing approved to apply and nothing applied: the head waits."""
+        line = pending.line() if pending else f"release {head.seq} waits for approvals"
+        outcome = Outcome(OutcomeKind.PROGRESSING, self.clock.now(),
+                          f"{line}: no approved release to apply yet",
+                          reason="ApprovalPending", head_seq=head.seq,
+                          head_blob_id=head.blob_id)
+        return self._with_pending(spec, discovery, outcome, pending, prefix=False)
+
+    def _with_pending(self, spec: ChannelSpec, discovery: Discovery, outcome: Outcome,
+                      pending: Pending | None, *, prefix: bool = True) -> Outcome:
+        """`outcome` with the pending head and its diff against the cluster, and once per
+        seq the `ApprovalPending` Event."""
+        if pending is None or outcome.kind is OutcomeKind.FAILED:
+            return outcome
+        found = PendingStatus(pending, self._pending_diff(spec, discovery, pending))
+        memory = self._memory(spec)
+        shown = ((spec.status or {}).get("pending") or {}).get("seq")
+        if pending.seq not in (memory.pending_event, shown):
+            self._event(spec, discovery, "Normal", "ApprovalPending",
+                        f"{pending.line()}: syncer approve {pending.seq} --channel "
+                        f"{spec.channel}")
+        memory.pending_event = pending.seq
+        message = f"{pending.line()}; {outcome.message}" if prefix else outcome.message
+        return dataclasses.replace(outcome, pending=found, message=message)
+
+    def _pending_diff(self, spec: ChannelSpec, discovery: Discovery,
+                      pending: Pending) -> DiffSummary | None:
+        """What applying the pending head would change now (planned as a sync plans it,
+        nothing written); None when that cannot be known (its bundle refused, the cluster
+        unreadable)."""
+        memory, backends = self._memory(spec), self.backends(spec.profile)
+        try:
+            head = memory.head if memory.head and memory.head.seq == pending.seq else \
+                backends.ledger.release(spec.channel, pending.seq)
+            loaded = load_cached(head, blobs=backends.blobs, cache=self.cache)
+            planner = Reconciler(self._as(spec), options=self._options(spec),
+                                 clock=self.clock, books=self.cluster)
+            return summarize(planner.observe(loaded, discovery=discovery).changes)
+        except SyncerError as e:
+            log.warning("pending release not compared with the cluster",
+                        extra={"channel": spec.channel, "seq": pending.seq, "error": str(e)})
+            return None
 
     # --- outcomes ------------------------------------------------------------------------
 
@@ -365,6 +474,17 @@ class ChannelSync:
         if self.impersonate is None:
             raise ClusterError("this syncer cannot impersonate", where=spec.ref)
         return self.impersonate(spec.user)
+
+    def _age_keys(self, spec: ChannelSpec, discovery: Discovery) -> list[Identity]:
+        """The age identities of the Secret the Channel names (`spec.decryption`), in the
+        syncer's namespace, read as the syncer itself: asked for only when the release
+        holds SOPS-encrypted Secrets."""
+        if spec.decryption_secret is None:
+            raise DecryptionKeyError("the release holds SOPS-encrypted Secrets: name the "
+                                     "Secret of their age key in spec.decryption.secretRef",
+                                     where=spec.ref)
+        return agekeys.from_secret(self.cluster, discovery, name=spec.decryption_secret,
+                                   namespace=self.settings.inventory_namespace)
 
     def _options(self, spec: ChannelSpec) -> SyncOptions:
         s = self.settings

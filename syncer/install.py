@@ -48,6 +48,7 @@ CHANNEL = "syncer-install"
 INSTALL_SEQ = 0
 INSTALL_BLOB_ID = "install"
 IMAGE = "ghcr.io/syncer-dev/syncer"
+_SECRET_NAME = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 DEFAULTS_FILE = "_values.yaml"
 _VALUES = "values.yaml"
 _WHERE = "syncer install"
@@ -150,6 +151,7 @@ def _check_values(values: Mapping[str, Any], *, where: str) -> None:
     for part in ("requests", "limits"):
         _check_quantities(values["resources"][part], f"resources.{part}", where=where)
     _check_impersonation(values["impersonation"], values["namespace"], where=where)
+    _check_secret_names(values["decryption"]["secretNames"], where=where)
     parse_profiles(values["profiles"], where=f"{where}: profiles")
 
 
@@ -164,6 +166,14 @@ def _check_quantities(found: Mapping[str, Any], path: str, *, where: str) -> Non
         if not isinstance(value, str | int | float) or isinstance(value, bool):
             raise ConfigError(f"{path}.{key} must be a quantity such as 100m or 1Gi",
                               where=where)
+
+
+def _check_secret_names(names: list[Any], *, where: str) -> None:
+    """decryption.secretNames: Secret names, which the Role grants `get` on by name."""
+    for name in names:
+        if not isinstance(name, str) or len(name) > 253 or not _SECRET_NAME.fullmatch(name):
+            raise ConfigError(f"decryption.secretNames: {str(name)[:80]!r} is not a Secret "
+                              "name", where=where)
 
 
 def _check_impersonation(found: Mapping[str, Any], home: str, *, where: str) -> None:

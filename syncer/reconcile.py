@@ -34,10 +34,10 @@ from syncer.diff import unified
 from syncer.errors import BundleError, DecryptionKeyError
 from syncer.kinds import crd_scopes
 from syncer.model import Action, Change, Obj, ObjectRef, Release
-from syncer.sops import Identity
 from syncer.policy import enforce
 from syncer.policyfiles import release_policies
 from syncer.render import render_channel
+from syncer.sops import Identity
 from syncer.syncrun import (
     Loaded,
     Observed,
@@ -178,10 +178,10 @@ def opened(loaded: Loaded, keys: Callable[[], Sequence[Identity]] | None) -> Loa
     identities `keys()` gives, asked for only when there are some. The plaintext lives in
     the returned value only: the release cache, `syncer show` and the bundle keep the
     encrypted form."""
-    objects = sops.open_objects(loaded.objects, keys or _no_keys)
-    if objects == loaded.objects:
+    if not any(sops.has_sops(o) for o in loaded.objects):
         return loaded
-    return dataclasses.replace(loaded, objects=objects)
+    return dataclasses.replace(loaded, objects=sops.open_objects(loaded.objects,
+                                                                 keys or _no_keys))
 
 
 def _no_keys() -> Sequence[Identity]:

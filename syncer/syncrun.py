@@ -56,6 +56,7 @@ from syncer.errors import (
 )
 from syncer.lock import ChannelLock
 from syncer.model import LABEL_CHANNEL, Action, Change, ChangeSet, Obj, ObjectRef, Release
+from syncer.sops import Identity
 from syncer.takeovers import log_takeovers
 from syncer.tenancy import Lane
 
@@ -91,6 +92,9 @@ class SyncOptions:
     health_timeout: float = 300.0  # how long a wave may stay Progressing
     poll: float = 2.0  # seconds between two health (or CRD) checks
     lane: Lane | None = None  # the namespaces and kinds the channel may write (`tenancy`)
+    # The age identities that open the release's SOPS-encrypted Secrets (`agekeys`), asked
+    # for only when it has some; None: such a release fails with DecryptionKeyError.
+    keys: Callable[[], Sequence[Identity]] | None = None
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -165,11 +166,13 @@ def channels(named: list[str], ledger: Ledger) -> list[str]:
 
 def reconciler(args: argparse.Namespace, *, dry_run: bool) -> Reconciler:
     """A reconciler on the cluster that --kubeconfig and --context name."""
+    from syncer.agekeys import from_environment  # noqa: PLC0415
     from syncer.cluster import connect  # noqa: PLC0415
     from syncer.reconcile import Reconciler, SyncOptions  # noqa: PLC0415
 
     cluster = connect(kubeconfig=args.kubeconfig, context=args.context,
                       connections=args.workers + 2)  # the workers, the lock, a spare
     options = SyncOptions(dry_run=dry_run, allow_empty=args.allow_empty,
-                          inventory_namespace=args.inventory_namespace, workers=args.workers)
+                          inventory_namespace=args.inventory_namespace, workers=args.workers,
+                          keys=partial(from_environment, os.environ, home=home(args).root))
     return Reconciler(cluster, options=options)
