@@ -25,6 +25,7 @@ from syncer.commands import (
     hooks,
     init,
     install,
+    policy,
     publish,
     reconcile_cmd,
     rollback,
@@ -40,7 +41,8 @@ from syncer.logs import configure_logging
 __all__ = ["build_parser", "main"]
 
 _COMMANDS = (init, publish, rollback, sync, run, diff, history, show, doctor, hooks, install,
-             status, suspend, reconcile_cmd, audit, explain, approve, channel)
+             status, suspend, reconcile_cmd, audit, explain, approve, channel,
+             policy)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
