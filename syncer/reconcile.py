@@ -31,7 +31,7 @@ from syncer.clock import Clock, SystemClock
 from syncer.cluster import Cluster, Discovery
 from syncer.config import CONFIG_FILE, parse_config
 from syncer.diff import unified
-from syncer.errors import BundleError, DecryptionKeyError
+from syncer.errors import BundleError, DecryptionError, DecryptionKeyError
 from syncer.kinds import crd_scopes
 from syncer.model import Action, Change, Obj, ObjectRef, Release
 from syncer.policy import enforce
@@ -180,8 +180,13 @@ def opened(loaded: Loaded, keys: Callable[[], Sequence[Identity]] | None) -> Loa
     encrypted form."""
     if not any(sops.has_sops(o) for o in loaded.objects):
         return loaded
-    return dataclasses.replace(loaded, objects=sops.open_objects(loaded.objects,
-                                                                 keys or _no_keys))
+    release = loaded.release
+    try:
+        objects = sops.open_objects(loaded.objects, keys or _no_keys)
+    except DecryptionError as e:  # the release, then the object and field it names
+        where = f"release {release.seq} of {release.channel}"
+        raise type(e)(e.message, where=f"{where}: {e.where}" if e.where else where) from None
+    return dataclasses.replace(loaded, objects=objects)
 
 
 def _no_keys() -> Sequence[Identity]:

@@ -20,9 +20,11 @@ the key holds everything that changes the rendering (a change of syncer's code, 
 new version, makes new keys). An entry is as trustworthy as $SYNCER_HOME itself, like the
 publisher key and the local ledger kept there.
 
-Secrets: policy refuses Secrets that carry `data` or `stringData`, so rendered objects hold no
-secret values (bundles are public on Walrus). Should a release ever render a Secret with
-either field, it is not cached at all: no secret value is written to the cache.
+Secrets: policy refuses Secrets that carry `data` or `stringData` in plain text, so rendered
+objects hold no secret values (bundles are public on Walrus); a SOPS-encrypted Secret is
+cached as the bundle holds it, encrypted (`reconcile.load` never decrypts: that happens later,
+in memory, in `Reconciler.observe`). Should a release ever render a Secret with plain values,
+it is not cached at all: no secret value is written to the cache.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from syncer.model import Obj, Release
 from syncer.policy import enforce, reads_as_secret
 from syncer.policyfiles import release_policies
 from syncer.reconcile import Loaded, load
+from syncer.sops import is_encrypted
 
 __all__ = ["FORMAT", "ReleaseCache", "fingerprint", "load_cached"]
 
@@ -209,8 +212,10 @@ def _exact_json(objects: Sequence[Obj]) -> list[Any] | None:
 
 
 def _holds_secret_values(objects: Sequence[Obj]) -> bool:
-    """Whether any object whose kind reads as Secret carries `data` or `stringData`."""
-    return any(reads_as_secret(o) and ("data" in o or "stringData" in o) for o in objects)
+    """Whether any object whose kind reads as Secret carries `data` or `stringData` that
+    is not SOPS-encrypted (`sops.is_encrypted`)."""
+    return any(reads_as_secret(o) and ("data" in o or "stringData" in o)
+               and not is_encrypted(o) for o in objects)
 
 
 class _Kept:

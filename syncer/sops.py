@@ -38,10 +38,11 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from syncer.errors import DecryptionIntegrityError, DecryptionKeyError
-from syncer.model import Obj
+from syncer.model import Obj, ObjectRef
+from syncer.policy import reads_as_secret
 
 __all__ = ["MAC_ONLY_ENCRYPTED_PREFIX", "Identity", "Limits", "decrypt", "has_sops",
-           "is_encrypted", "parse_identities", "plain_bytes"]
+           "is_encrypted", "open_objects", "parse_identities", "plain_bytes"]
 
 Identity: TypeAlias = Any
 """An age X25519 identity (`AGE-SECRET-KEY-1…`): `pyrage.x25519.Identity` (no type stubs)."""
@@ -129,6 +130,26 @@ def decrypt(obj: Obj, identities: Sequence[Identity], *, where: str,
     opened = {k: walk.value(v, (k,), 1) for k, v in _tree(obj, where).items()}
     _check_mac(meta, key, walk.digest(), where=where)
     return opened
+
+
+def open_objects(objects: Sequence[Obj], keys: Callable[[], Sequence[Identity]], *,
+                 limits: Limits = _LIMITS) -> tuple[Obj, ...]:
+    """The objects with every SOPS-encrypted Secret decrypted (`decrypt`), the others as
+    they are. `keys()` is asked for the identities only when some object has `sops`
+    metadata. Only Secrets are opened: any other kind is shown in diffs and status."""
+    if not any(has_sops(o) for o in objects):
+        return tuple(objects)
+    identities = keys()
+    return tuple(_opened(o, identities, limits) if has_sops(o) else o for o in objects)
+
+
+def _opened(obj: Obj, identities: Sequence[Identity], limits: Limits) -> Obj:
+    where = str(ObjectRef.of(obj))
+    if not reads_as_secret(obj):
+        raise DecryptionIntegrityError("has sops metadata, but only Secrets are decrypted "
+                                       "(other kinds are shown in diffs and status)",
+                                       where=where)
+    return decrypt(obj, identities, where=where, limits=limits)
 
 
 def plain_bytes(value: Any, *, where: str = "value") -> bytes:
