@@ -15,9 +15,14 @@ ValidatingAdmissionPolicyBinding whose policy exists and matches the request:
   request: MESSAGE`), `Warn` adds a `Warning` header (`Validation failed for
   ValidatingAdmissionPolicy 'P' with binding 'B': MESSAGE`), `Audit` does nothing here.
 
+* `variables` are evaluated in order into `variables`, `matchConditions` must all hold, and
+  a binding's `paramRef` names the `params` object (by name, in its namespace or the
+  request's), its `parameterNotFoundAction` (Deny, the default, or Allow) deciding when
+  there is none.
+
 A new binding is enforced from the next request (kube takes up to a second or so). Not
-emulated: `paramKind`/`paramRef`, `matchConditions`, `variables`, `auditAnnotations`, the
-type checking that fills a policy's status.
+emulated: a `paramRef` selector, `auditAnnotations`, the type checking that fills a
+policy's status, and the Kubernetes CEL extension libraries (quantity, strings, lists...).
 """
 
 from __future__ import annotations
@@ -65,8 +70,10 @@ def compiled(expression: str) -> celpy.Runner:
 
 
 def evaluate(expression: str, variables: Obj) -> Any:
-    """An expression's value over plain JSON variables (CELEvalError if it cannot be had)."""
-    activation = {name: json_to_cel(value) for name, value in variables.items()}
+    """An expression's value over plain JSON variables (CELEvalError if it cannot be had);
+    `variables` (the policy's own) already holds CEL values."""
+    activation = {name: value if name == "variables" else json_to_cel(value)
+                  for name, value in variables.items()}
     return compiled(expression).evaluate(activation)
 
 
@@ -139,10 +146,29 @@ def _failure(validation: Obj, variables: Obj) -> str | None:
     return str(validation.get("message") or f"failed expression: {expression}")
 
 
+def _prepared(spec: Obj, variables: Obj) -> bool:
+    """Fill `variables.variables`; whether every matchCondition holds (CELEvalError, CELParseError
+    if one cannot be evaluated)."""
+    values = celpy.celtypes.MapType({})
+    variables["variables"] = values
+    for entry in spec.get("variables") or []:
+        values[celpy.celtypes.StringType(entry["name"])] = evaluate(entry["expression"],
+                                                                    variables)
+    return all(bool(evaluate(str(c.get("expression")), variables))
+               for c in spec.get("matchConditions") or [])
+
+
 def _failures(policy: Obj, variables: Obj) -> list[tuple[str, str]]:
     """(reason, message) of each failing validation of policy."""
     spec = policy.get("spec") or {}
     found = []
+    try:
+        if not _prepared(spec, variables):
+            return []
+    except (CELEvalError, CELParseError) as err:
+        if spec.get("failurePolicy", "Fail") == "Ignore":
+            return []
+        return [("InternalError", f"expression resulted in error: {err}")]
     for validation in spec.get("validations") or []:
         try:
             message = _failure(validation, variables)
@@ -178,19 +204,49 @@ def _bindings(state: ApiState) -> list[tuple[Obj, Obj]]:
     return pairs
 
 
+_NOT_FOUND = "no params found for policy binding with Deny parameterNotFoundAction"
+
+
+def _params(state: ApiState, policy: Obj, binding: Obj, review: Review) -> tuple[bool, Obj | None]:
+    """(found, params): the object the binding's paramRef names, when the policy has a
+    paramKind; found is False when it names none that exists."""
+    kind = (policy.get("spec") or {}).get("paramKind")
+    ref = (binding.get("spec") or {}).get("paramRef")
+    if not isinstance(kind, dict):
+        return True, None
+    if not isinstance(ref, dict) or "name" not in ref:
+        return False, None
+    group = str(kind.get("apiVersion", "")).rpartition("/")[0]
+    namespace = str(ref.get("namespace") or review.namespace)
+    stored = state.store.keys()
+    for key in stored:
+        for where in (namespace, ""):
+            obj = state.store.get(key, namespace=where, name=str(ref["name"])) \
+                if key[0] == group else None
+            if obj is not None and obj.get("kind") == kind.get("kind"):
+                return True, obj
+    return False, None
+
+
 def admit(state: ApiState, review: Review) -> None:
     """Run the bound policies over a request: raise for a Deny, warn for a Warn."""
-    variables: Obj | None = None
     for binding, policy in _bindings(state):
         spec, binding_spec = policy.get("spec") or {}, binding.get("spec") or {}
         if not (_matches(state, spec.get("matchConstraints"), review)
                 and _matches(state, binding_spec.get("matchResources"), review)):
             continue
-        variables = variables or _variables(state, review)
         actions = binding_spec.get("validationActions") or []
         names = (f"ValidatingAdmissionPolicy '{policy['metadata']['name']}' with binding "
                  f"'{binding['metadata']['name']}'")
-        for reason, message in _failures(policy, variables):
+        found, params = _params(state, policy, binding, review)
+        if not found:
+            action = (binding_spec.get("paramRef") or {}).get("parameterNotFoundAction")
+            if action == "Allow":
+                continue
+            failures = [("Invalid", _NOT_FOUND)]
+        else:
+            failures = _failures(policy, {**_variables(state, review), "params": params})
+        for reason, message in failures:
             if "Deny" in actions:
                 raise _denied(review, reason, f"{names} denied request: {message}")
             if "Warn" in actions:
