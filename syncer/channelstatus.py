@@ -4,7 +4,9 @@
 `write_status` server-side-applies it to the status subresource as field manager
 `syncer-controller`. Conditions follow `metav1.Condition`: `lastTransitionTime` moves only
 when a condition's status does. Messages come from syncer's own errors (which carry no
-payloads or Secret values) and are cut to 1 KiB.
+payloads or Secret values) and are cut to 1 KiB. `pending` is present while the head waits
+for approvals (`PendingStatus`): its seq, approvals n/k and who, and the counts and first
+objects of what applying it would change (refs only, never values).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
+from syncer.approvals import DiffSummary, Pending
 from syncer.channelspec import (
     API_VERSION,
     CONTROLLER_MANAGER,
@@ -32,7 +35,8 @@ from syncer.errors import cut
 from syncer.microtime import rfc3339
 from syncer.model import Obj, Release
 
-__all__ = ["Outcome", "OutcomeKind", "Unhealthy", "status_body", "write_status"]
+__all__ = ["Outcome", "OutcomeKind", "PendingStatus", "Unhealthy", "status_body",
+           "write_status"]
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +77,15 @@ class Unhealthy:
 
 
 @dataclass(frozen=True)
+class PendingStatus:
+    """The head waiting for approvals, and what applying it would change (None: unknown,
+    e.g. its bundle is refused)."""
+
+    pending: Pending
+    diff: DiffSummary | None = None
+
+
+@dataclass(frozen=True)
 class Outcome:
     """One reconcile's result, as the status records it.
 
@@ -81,7 +94,8 @@ class Outcome:
     that could not be read). `reason` is the conditions' reason ("" for the kind's default:
     ReleaseApplied, Progressing, ReleaseFailed, ReleaseRefused, Suspended); `message` one
     line from a syncer error, never a payload. `health` "" keeps the health last recorded,
-    as `inventory_count` None keeps the count and `head_seq` None the head.
+    as `inventory_count` None keeps the count and `head_seq` None the head. `pending` the
+    head waiting for approvals (None: none waits).
     """
 
     kind: OutcomeKind
@@ -97,6 +111,7 @@ class Outcome:
     inventory_count: int | None = None
     head_seq: int | None = None
     head_blob_id: str = ""
+    pending: PendingStatus | None = None
 
     def __post_init__(self) -> None:
         if self.health and self.health not in _HEALTH:
@@ -119,6 +134,7 @@ def status_body(outcome: Outcome, *, spec: ChannelSpec,
                    "conditions": _conditions(outcome, before, generation=spec.generation)}
     _set(status, "head", _head(outcome) or kept(before, "head", Mapping))
     _set(status, "lastApplied", _last_applied(outcome, before))
+    _set(status, "pending", _pending(outcome.pending))
     _set(status, "health", outcome.health or kept(before, "health", str))
     _set(status, "unhealthy", _unhealthy(outcome) if outcome.health
          else kept(before, "unhealthy", list))
@@ -163,6 +179,20 @@ def _head(outcome: Outcome) -> Obj | None:
     head: Obj = {"seq": outcome.head_seq}
     _set(head, "blobId", outcome.head_blob_id)
     return head
+
+
+def _pending(found: PendingStatus | None) -> Obj | None:
+    if found is None:
+        return None
+    waiting = found.pending
+    body: Obj = {"seq": waiting.seq, "approvals": len(waiting.approvals),
+                 "threshold": waiting.threshold, "approvedBy": list(waiting.approvals[:100]),
+                 "message": one_line(waiting.line())}
+    if found.diff is not None:
+        diff = found.diff
+        body["diff"] = {"create": diff.create, "update": diff.update, "delete": diff.delete,
+                        "objects": [cut(r, 512) for r in diff.refs[:20]]}
+    return body
 
 
 def _release(outcome: Outcome) -> Obj:

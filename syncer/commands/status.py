@@ -24,7 +24,9 @@ def add_parser(sub: common.Subparsers) -> None:
                        description="The Channel resources of a namespace (or of all), from "
                        "their status: the channel's head, the release last applied, its "
                        "health, the Ready condition, whether it is suspended and the error "
-                       "that keeps it from Ready.")
+                       "that keeps it from Ready; on a channel that needs approvals, the head "
+                       "waiting for them (PENDING: seq and approvals n/k; -o yaml shows who "
+                       "approved and what applying it would change).")
     p.add_argument("-n", "--namespace", default="syncer-system",
                    help="the Channels' namespace (default syncer-system)")
     p.add_argument("-A", "--all-namespaces", action="store_true",
@@ -68,6 +70,7 @@ class Row:
     ready: str
     suspended: bool
     last_error: str
+    pending: str = ""  # the head waiting for approvals: `3 (1/2)`
 
 
 def row(obj: Mapping[str, Any]) -> Row:
@@ -80,7 +83,7 @@ def row(obj: Mapping[str, Any]) -> Row:
                str(spec.get("channel") or meta.get("name", "")),
                _seq(_map(status, "head")), _seq(_map(status, "lastApplied")),
                str(status.get("health", "")), str(ready.get("status", "")),
-               spec.get("suspend") is True, error)
+               spec.get("suspend") is True, error, _pending(_map(status, "pending")))
 
 
 def _map(obj: Mapping[str, Any], key: str) -> Mapping[str, Any]:
@@ -95,17 +98,32 @@ def _ready(status: Mapping[str, Any]) -> Mapping[str, Any]:
     return {}
 
 
+def _pending(found: Mapping[str, Any]) -> str:
+    if "seq" not in found:
+        return ""
+    return f"{found['seq']} ({found.get('approvals', '?')}/{found.get('threshold', '?')})"
+
+
 def _seq(found: Mapping[str, Any]) -> str:
     return str(found["seq"]) if "seq" in found else ""
 
 
 def table(rows: Sequence[Row], *, namespaces: bool = False) -> list[str]:
-    """The rows under a header, columns padded; NAMESPACE first when `namespaces`."""
-    header = (("NAMESPACE",) if namespaces else ()) + _HEADER
-    lines = [header, *((*((r.namespace,) if namespaces else ()), *_cells(r)) for r in rows)]
+    """The rows under a header, columns padded; NAMESPACE first when `namespaces`, PENDING
+    after APPLIED when a Channel's head waits for approvals."""
+    pending = any(r.pending for r in rows)
+    header = (("NAMESPACE",) if namespaces else ()) + _columns(_HEADER, pending)
+    lines = [header, *((*((r.namespace,) if namespaces else ()),
+                        *_columns(_cells(r), pending, r.pending or "-")) for r in rows)]
     widths = [max(len(line[i]) for line in lines) for i in range(len(header))]
     return ["  ".join(c.ljust(w) for c, w in zip(line, widths, strict=True)).rstrip()
             for line in lines]
+
+
+def _columns(cells: tuple[str, ...], pending: bool, value: str = "PENDING"
+             ) -> tuple[str, ...]:
+    """`cells` with the PENDING column after APPLIED (the fourth), when shown."""
+    return (*cells[:4], value, *cells[4:]) if pending else cells
 
 
 def _cells(r: Row) -> tuple[str, ...]:
