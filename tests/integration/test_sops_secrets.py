@@ -96,6 +96,10 @@ def test_sync_decrypts_in_memory_and_the_plaintext_is_nowhere_else(
     keys = tmp_path / "age-keys.txt"
     keys.write_text(f"# test key\n{IDENTITY}\n")
     monkeypatch.setenv("SOPS_AGE_KEY_FILE", str(keys))
+    for args in (("diff",), ("diff", "-o", "json")):  # the Secret to create, masked
+        code, out, err = run(capsys, *args)
+        outputs += [out, err]
+        assert code == 1 and "shop-db" in out, out + err
     code, out, err = run(capsys, "sync")
     outputs += [out, err]
     assert code == 0, err
@@ -120,6 +124,8 @@ def test_sync_decrypts_in_memory_and_the_plaintext_is_nowhere_else(
     assert leaks(caplog.text) == []
     assert leaks(repr([r.__dict__ for r in caplog.records])) == []
     assert files_leaking(tmp_path) == []  # $SYNCER_HOME (caches, blobs, ledger), the repos
+    cached = [f for f in (home / "cache" / "releases").rglob("*") if f.is_file()]
+    assert any(b"ENC[AES256_GCM," in f.read_bytes() for f in cached)  # kept encrypted
     assert leaks(books(core)) == []
 
 
