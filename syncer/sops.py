@@ -56,6 +56,7 @@ _ENC = re.compile(r"ENC\[AES256_GCM,data:([A-Za-z0-9+/]+=*),iv:([A-Za-z0-9+/]+=*
                   r"tag:([A-Za-z0-9+/]+=*),type:([a-z]{1,16})\]")
 _KEY_LINE = re.compile(r"AGE-SECRET-KEY-1[0-9A-Z]{58}")
 _INT = re.compile(r"[+-]?[0-9]+")
+_QUANTIFIED_GROUP = re.compile(r"\)[*+?{]")
 _BOOLS: Final = {"1": True, "t": True, "T": True, "TRUE": True, "true": True, "True": True,
                  "0": False, "f": False, "F": False, "FALSE": False, "false": False,
                  "False": False}
@@ -226,8 +227,14 @@ def _text_reader(meta: Mapping[str, Any], *, where: str,
 
 
 def _regex(text: str, where: str) -> re.Pattern[str] | None:
+    """The compiled option; sops runs it with Go's linear-time engine, Python's backtracks,
+    so a quantified group (`(a+)+`, the shape of catastrophic backtracking) is refused."""
     if not text:
         return None
+    if _QUANTIFIED_GROUP.search(text):
+        raise DecryptionIntegrityError("repeats a group (`(…)*`, `(…)+`, `(…){n}`), which "
+                                       "syncer does not run: list the keys instead",
+                                       where=where)
     try:
         return re.compile(text)
     except re.error as e:

@@ -211,6 +211,7 @@ def test_an_unknown_type_is_refused_once_it_opens() -> None:
     ("age", [], "sops.age: names no age recipient"),
     ("age", [{"recipient": "x", "enc": 7}], "sops.age[0]: enc must be an age message"),
     ("encrypted_regex", "(", "sops.encrypted_regex: is not a regular expression"),
+    ("unencrypted_regex", "^(a+)+$", "sops.unencrypted_regex: repeats a group"),
     ("key_groups", [{"age": []}], "sops.key_groups: uses sops key groups"),
 ])
 def test_bad_metadata_is_refused_naming_the_field(field: str, value: Any, said: str) -> None:
