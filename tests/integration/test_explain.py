@@ -42,14 +42,22 @@ def test_a_synced_object_shows_its_release_commit_blob_approvals_and_field_owner
     assert "metadata.labels" in lines[10]
 
 
-def test_a_cluster_scoped_object_is_named_kind_slash_name(
-        pushed: Path, api: KubeApiServer, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_cluster_scoped_object_and_a_link_that_does_not_hold(
+        pushed: Path, api: KubeApiServer, core: kubernetes.client.CoreV1Api,
+        capsys: pytest.CaptureFixture[str]) -> None:
     assert run(capsys, "sync")[0] == 0
     code, out, _ = run(capsys, "explain", "Namespace/shop-dev")
     assert code == 0 and out.splitlines()[:2] == ["Namespace/shop-dev",
                                                   "  channel:    shop-dev"]
     code, _, err = run(capsys, "explain", "namespaces/shop-dev/shop-dev")
     assert code == 2 and "cluster-scoped" in one_line(err)
+
+    core.patch_namespaced_config_map("shop-config", "shop-dev", {"metadata": {
+        "annotations": {"syncer.io/release": "9"}}})
+    code, out, _ = run(capsys, "explain", "configmaps/shop-dev/shop-config")
+    assert code == 1
+    assert out.splitlines()[-1] == ("  problem:    the ledger has no such release: channel "
+                                    "shop-dev: no release seq 9")
 
 
 def test_an_object_syncer_did_not_write_is_a_finding_and_a_missing_one_an_error(
