@@ -34,7 +34,8 @@ import cel as _cel
 from syncer import quantities
 from syncer.errors import CelError
 
-__all__ = ["QUANTITY_KEY", "UNSUPPORTED", "compile_expression", "evaluate", "functions"]
+__all__ = ["QUANTITY_KEY", "UNSUPPORTED", "Activation", "compile_expression", "evaluate",
+           "functions"]
 
 QUANTITY_KEY: Final = "@quantity"
 UNSUPPORTED: Final = frozenset({
@@ -67,14 +68,40 @@ def compile_expression(expression: str) -> _cel.Program:
     return program
 
 
+class Activation:
+    """Variables converted to CEL once, for every expression evaluated over them (converting
+    an object costs about ten times evaluating an expression on it). Not thread-safe: one
+    per evaluation of a policy on an object."""
+
+    def __init__(self, variables: Mapping[str, Any]) -> None:
+        self._context = _cel.Context(variables=dict(variables))
+        self._registered: set[str] = set()
+
+    def set(self, name: str, value: Any) -> None:
+        """Add or replace one variable."""
+        self._context.add_variable(name, value)
+
+    def evaluate(self, expression: str) -> Any:
+        """The expression's value, or CelError. The extension functions it calls are
+        registered first (registering all of them costs more than most evaluations)."""
+        program = compile_expression(expression)
+        for name in _extensions_used(expression) - self._registered:
+            self._context.add_function(name, functions()[name])
+            self._registered.add(name)
+        try:
+            return program.execute(self._context)
+        except Exception as e:  # the library raises KeyError, TypeError, RuntimeError...
+            raise CelError(f"{type(e).__name__}: {_first_line(e)}") from e
+
+
 def evaluate(expression: str, variables: Mapping[str, Any]) -> Any:
     """The expression's value over `variables` (JSON values), or CelError."""
-    program = compile_expression(expression)
-    context = _cel.Context(variables=dict(variables), functions=functions())
-    try:
-        return program.execute(context)
-    except Exception as e:  # the library raises KeyError, TypeError, RuntimeError, ...
-        raise CelError(f"{type(e).__name__}: {_first_line(e)}") from e
+    return Activation(variables).evaluate(expression)
+
+
+@functools.lru_cache(maxsize=4096)
+def _extensions_used(expression: str) -> frozenset[str]:
+    return frozenset(compile_expression(expression).functions()) & functions().keys()
 
 
 def _refuse_unsupported(program: _cel.Program) -> None:

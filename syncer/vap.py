@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from syncer import cel, vapmatch
+from syncer import vapeval, vapmatch
 from syncer.errors import CelError, PolicyError
 from syncer.kinds import crd_scopes, defined_kind
 from syncer.model import Obj, ObjectRef
@@ -190,16 +190,37 @@ def evaluate(policies: PolicySet, objects: Sequence[Obj], *, namespace: str = "d
     for obj in objects:
         ObjectRef.of(obj)  # each has apiVersion, kind and name, or RenderError
     release = _release(objects, namespace)
-    candidates = [*policies.params, *params, *objects]
+    candidates = _index([*policies.params, *params, *objects], policies)
     by_name = {p.name: p for p in policies.policies}
+    bound = [(by_name[b.policy], b) for b in policies.bindings if b.policy in by_name]
     verdicts: list[Verdict] = []
     for obj in objects:
         target = _target(obj, release)
-        for binding in policies.bindings:
-            policy = by_name.get(binding.policy)
-            if policy is not None:
-                verdicts.extend(_check(policy, binding, target, release, candidates))
+        scope: vapeval.ObjectScope | None = None
+        for policy, binding in bound:
+            if (vapmatch.matches(policy.spec.get("matchConstraints"), target)
+                    and vapmatch.matches(binding.spec.get("matchResources"), target)):
+                scope = scope or vapeval.ObjectScope(_base_variables(target, release))
+                verdicts.extend(_check(policy, binding, target, release,
+                                       candidates=candidates, scope=scope))
     return verdicts
+
+
+_Candidates = Mapping[tuple[Any, Any], Mapping[Any, Sequence[Obj]]]
+
+
+def _index(objects: Sequence[Obj], policies: PolicySet) -> _Candidates:
+    """The objects a paramRef may name, by (apiVersion, kind) of the policies' paramKinds,
+    then by name."""
+    kinds = {(k.get("apiVersion"), k.get("kind")) for p in policies.policies
+             if isinstance(k := p.spec.get("paramKind"), dict)}
+    found: dict[tuple[Any, Any], dict[Any, list[Obj]]] = {kind: {} for kind in kinds}
+    for obj in objects:
+        key = (obj.get("apiVersion"), obj.get("kind"))
+        if key in found:
+            name = (obj.get("metadata") or {}).get("name")
+            found[key].setdefault(name, []).append(obj)
+    return found
 
 
 def _release(objects: Sequence[Obj], namespace: str) -> _Release:
@@ -241,12 +262,9 @@ def _labels(namespace: Obj) -> dict[str, str]:
     return labels
 
 
-def _check(policy: Policy, binding: Binding, target: vapmatch.Target, release: _Release,
-           candidates: Sequence[Obj]) -> list[Verdict]:
-    if not (vapmatch.matches(policy.spec.get("matchConstraints"), target)
-            and vapmatch.matches(binding.spec.get("matchResources"), target)):
-        return []
-    run = _Run(policy, binding, target, release)
+def _check(policy: Policy, binding: Binding, target: vapmatch.Target, release: _Release, *,
+           candidates: _Candidates, scope: vapeval.ObjectScope) -> list[Verdict]:
+    run = _Run(policy, binding, target, scope)
     try:
         params = _params(policy, binding, target, release, candidates)
     except _NoParams as e:
@@ -264,7 +282,7 @@ class _NoParams(Exception):
 
 
 def _params(policy: Policy, binding: Binding, target: vapmatch.Target, release: _Release,
-            candidates: Sequence[Obj]) -> list[Obj | None]:
+            candidates: _Candidates) -> list[Obj | None]:
     kind = policy.spec.get("paramKind")
     if not isinstance(kind, dict):
         return [None]
@@ -273,8 +291,10 @@ def _params(policy: Policy, binding: Binding, target: vapmatch.Target, release: 
         raise _NoParams("the policy has a paramKind, the binding no paramRef", allow=False)
     namespace = ref.get("namespace") or (ObjectRef.of(target.obj).namespace
                                          or release.default_namespace)
-    found = [o for o in candidates if o.get("apiVersion") == kind.get("apiVersion")
-             and o.get("kind") == kind.get("kind") and _param_named(o, ref, namespace)]
+    of_kind = candidates.get((kind.get("apiVersion"), kind.get("kind")), {})
+    named = of_kind.get(ref["name"], []) if "name" in ref else [
+        o for objects in of_kind.values() for o in objects]
+    found = [o for o in named if _param_named(o, ref, namespace)]
     if not found:
         allow = ref.get("parameterNotFoundAction") == "Allow"
         raise _NoParams("no params found for policy binding with Deny "
@@ -295,44 +315,46 @@ class _Run:
     """One policy, through one binding, on one object."""
 
     def __init__(self, policy: Policy, binding: Binding, target: vapmatch.Target,
-                 release: _Release) -> None:
-        self.policy, self.binding, self.target = policy, binding, target
+                 scope: vapeval.ObjectScope) -> None:
+        self.policy, self.binding, self.target, self.scope = policy, binding, target, scope
         self.ref = str(ObjectRef.of(target.obj))
         self.deny = "Deny" in binding.actions
-        self.base = _base_variables(target, release)
+        self.names: dict[str, str] = {}
 
     def verdict(self, message: str, *, deny: bool, reason: str = "Invalid") -> Verdict:
         return Verdict(self.policy.name, self.binding.name, self.ref, deny, message, reason)
 
     def validate(self, params: Obj | None) -> list[Verdict]:
-        variables = {**self.base, "params": params}
+        meta = (params or {}).get("metadata") or {}
+        self.scope.use_params(params, "none" if params is None else
+                              f"{params.get('kind')}/{meta.get('namespace')}/{meta.get('name')}")
+        definitions = self.policy.spec.get("variables") or []
+        self.names = vapeval.variable_keys(definitions, self.scope.params_key)
         try:
-            variables["variables"] = self._variables(variables)
-            if not all(self._condition(c, variables)
-                       for c in self.policy.spec.get("matchConditions") or []):
+            for entry in definitions:
+                self._define(entry)
+            if not all(self._condition(c) for c in self.policy.spec.get("matchConditions") or []):
                 return []
         except _Failed as e:
             return self._failed(e)
         return [v for i, rule in enumerate(self.policy.spec["validations"])
-                for v in self._validation(i, rule, variables)]
+                for v in self._validation(i, rule)]
 
-    def _variables(self, variables: dict[str, Any]) -> dict[str, Any]:
-        values: dict[str, Any] = {}
-        for entry in self.policy.spec.get("variables") or []:
-            at = f"spec.variables[{entry['name']}]"
-            values[entry["name"]] = self._eval(at, entry["expression"],
-                                               {**variables, "variables": values})
-        return values
+    def _define(self, entry: Mapping[str, Any]) -> None:
+        try:
+            self.scope.define(self.names[entry["name"]], entry["expression"], self.names)
+        except CelError as e:
+            raise _Failed(f"spec.variables[{entry['name']}] expression "
+                          f"{entry['expression']!r}: {e.message}") from e
 
-    def _condition(self, condition: Mapping[str, Any], variables: dict[str, Any]) -> bool:
+    def _condition(self, condition: Mapping[str, Any]) -> bool:
         at = f"spec.matchConditions[{condition['name']}]"
-        return self._eval(at, condition["expression"], variables) is True
+        return self._eval(at, condition["expression"]) is True
 
-    def _validation(self, i: int, rule: Mapping[str, Any],
-                    variables: dict[str, Any]) -> list[Verdict]:
+    def _validation(self, i: int, rule: Mapping[str, Any]) -> list[Verdict]:
         at = f"spec.validations[{i}]"
         try:
-            passed = self._eval(at, rule["expression"], variables)
+            passed = self._eval(at, rule["expression"])
             if not isinstance(passed, bool):
                 raise _Failed(f"{at} expression {rule['expression']!r} gives "
                               f"{type(passed).__name__}, not bool")
@@ -340,14 +362,14 @@ class _Run:
             return self._failed(e)
         if passed:
             return []
-        return [self.verdict(self._message(rule, variables), deny=self.deny,
+        return [self.verdict(self._message(rule), deny=self.deny,
                              reason=str(rule.get("reason") or "Invalid"))]
 
-    def _message(self, rule: Mapping[str, Any], variables: dict[str, Any]) -> str:
+    def _message(self, rule: Mapping[str, Any]) -> str:
         expression = rule.get("messageExpression")
         if isinstance(expression, str):
             try:
-                text = cel.evaluate(expression, variables)
+                text = self.scope.evaluate(expression, self.names)
                 if isinstance(text, str) and text.strip() and "\n" not in text:
                     return text
             except CelError:
@@ -357,9 +379,9 @@ class _Run:
             return message
         return f"failed expression: {rule['expression']}"
 
-    def _eval(self, at: str, expression: str, variables: Mapping[str, Any]) -> Any:
+    def _eval(self, at: str, expression: str) -> Any:
         try:
-            return cel.evaluate(expression, variables)
+            return self.scope.evaluate(expression, self.names)
         except CelError as e:
             raise _Failed(f"{at} expression {expression!r}: {e.message}") from e
 

@@ -12,7 +12,7 @@ import pytest
 import yaml
 from syncer_standins import specs
 
-from syncer import cel, policy, policyfiles, policytest, vap
+from syncer import cel, policy, policyfiles, policytest, vap, vapeval
 from syncer.config import ChannelConfig
 from syncer.errors import CelError, PolicyError
 
@@ -308,3 +308,12 @@ def test_the_local_verdict_is_the_servers(name: str) -> None:
     header = response["headers"].get("Warning")
     expected = [] if header is None else [header.split(' "', 1)[1].rstrip('"')]
     assert [str(v).split(": ", 1)[1] for v in warned] == expected
+
+
+def test_variables_are_renamed_outside_string_literals_only() -> None:
+    names = (("a", "syncer_v_1"),)
+    assert vapeval.rewrite("variables.a + 'variables.a' + \"variables.a\" + x.variables.a",
+                           names) == ("syncer_v_1 + 'variables.a' + \"variables.a\" + "
+                                      "x.variables.a")
+    assert vapeval.rewrite("has(variables.a.b) && variables.zz", names) == (
+        "has(syncer_v_1.b) && variables.zz")
