@@ -11,6 +11,7 @@ publishes through them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -103,3 +104,32 @@ def test_revoked_publisher_cannot_push(
         commit_and_push(pushed_on_chain, home, "Two replicas")
     assert "revoked" in str(getattr(caught.value, "stderr", ""))
     assert chain.registry(registries["shop-dev"]).seq == 1
+
+
+def test_an_unapproved_release_waits_for_its_approval_on_sui(
+        pushed_on_chain: Path, chain: SuiGraphQLServer, core: kubernetes.client.CoreV1Api,
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """`syncer channel set-approvers`, `syncer approve` (the registry's approve call, signed
+    by the approver's key) and the gate of `syncer sync`, on the Sui stand-in."""
+    approver = keys.generate()
+    chain.fund(approver.address)
+    assert run(capsys, "channel", "set-approvers", approver.address, "--threshold", "1")[0] == 0
+    code, out, _ = run(capsys, "channel", "show", "-o", "json")
+    shown = json.loads(out)
+    assert (code, shown["approvers"], shown["threshold"]) == (0, [approver.address], 1)
+    assert shown["record"].startswith("0x") and shown["head"]["seq"] == 1
+    code, out, _ = run(capsys, "sync")
+    assert (code, out.strip()) == (0, "release 1 waits for 1 more approval (0/1) on shop-dev: "
+                                      "no approved release to apply")
+    assert not core.list_namespaced_config_map("shop-dev").items
+
+    monkeypatch.setenv("SYNCER_KEY", approver.to_suiprivkey())
+    code, out, _ = run(capsys, "approve", "1")
+    assert (code, out.strip()) == (0, f"release 1 of shop-dev approved by {approver.address}: "
+                                      "approvals 1/1, enough to apply")
+    code, _, err = run(capsys, "approve", "1")
+    assert code == 2 and "already approved" in err
+    monkeypatch.delenv("SYNCER_KEY")
+    code, out, _ = run(capsys, "sync")
+    assert code == 0 and out.startswith("release 1 of shop-dev") and "4 created" in out
+    assert "1/1 (" in run(capsys, "history")[1].splitlines()[1]
