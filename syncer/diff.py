@@ -13,8 +13,8 @@ by index otherwise. Paths are printed the way server-side apply prints them in c
 messages, with key values unquoted: `.spec.template.spec.containers[name=web].image`,
 `.spec.ports[port=80,protocol=TCP]`, `.metadata.finalizers[=kubernetes]`, `.spec.args[0]`.
 
-`unified` renders a masked `kubectl diff`-style text; `changed_paths` lists what differs
-between two objects, for log lines and summaries.
+`unified` renders a masked `kubectl diff`-style text. `item_labels` names a list's items the
+way these paths do; `syncer.fieldpaths` uses it to list what differs between two objects.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from syncer import quantities
 from syncer.model import FIELD_MANAGER, Obj, ObjectRef
 from syncer.normalize import is_secret, mask_secrets, normalize
 
-__all__ = ["LIST_KEYS", "SET_LISTS", "changed_paths", "drift", "unified"]
+__all__ = ["LIST_KEYS", "SET_LISTS", "drift", "item_labels", "unified"]
 
 LIST_KEYS: Mapping[str, tuple[tuple[str, ...], ...]] = {
     "containers": (("name",),),
@@ -191,6 +191,20 @@ def _all_scalars(items: list[Any]) -> bool:
     return not any(isinstance(i, dict | list) for i in items)
 
 
+def item_labels(field: str, items: list[Any]) -> list[str] | None:
+    """The labels of a list's items as paths print them (`name=web`, `=kubernetes`) when
+    the list named `field` is keyed or a set and every label is distinct; None when its
+    items pair by index."""
+    fields = _key_fields(field, items)
+    if fields:
+        labels = [_key_label(item, fields) for item in items]
+    elif field in SET_LISTS and _all_scalars(items):
+        labels = [f"={_fmt(item)}" for item in items]
+    else:
+        return None
+    return labels if len(set(labels)) == len(labels) else None
+
+
 def _same_scalar(want: object, have: object, *, quantity: bool) -> bool:
     if type(want) is type(have) and want == have:  # the common case, first
         return True
@@ -315,8 +329,10 @@ def _find_keyed(desired: Any, key: object) -> Any:
 # --------------------------------------------------------------------------- diffs
 
 
-def unified(ref: ObjectRef, before: Obj | None, after: Obj | None, *, context: int = 3) -> str:
-    """A `kubectl diff`-style unified diff from live (`before`) to desired (`after`).
+def unified(ref: ObjectRef, before: Obj | None, after: Obj | None, *, context: int = 3,
+            labels: tuple[str, str] = ("live", "desired")) -> str:
+    """A `kubectl diff`-style unified diff from live (`before`) to desired (`after`), the
+    file names `labels[0]/ref` and `labels[1]/ref`.
 
     Both sides are normalized and Secret values masked. `before=None` is a creation (every
     line added), `after=None` a removal. Empty when the sides are equal.
@@ -325,8 +341,8 @@ def unified(ref: ObjectRef, before: Obj | None, after: Obj | None, *, context: i
     lines = difflib.unified_diff(
         _yaml_lines(old),
         _yaml_lines(new),
-        fromfile=f"live/{ref}",
-        tofile=f"desired/{ref}",
+        fromfile=f"{labels[0]}/{ref}",
+        tofile=f"{labels[1]}/{ref}",
         n=context,
         lineterm="",
     )
@@ -357,64 +373,3 @@ def _yaml_lines(obj: Obj | None) -> list[str]:
         obj, Dumper=_Dumper, sort_keys=True, default_flow_style=False, allow_unicode=True
     )
     return text.splitlines()
-
-
-def changed_paths(before: Obj, after: Obj) -> tuple[str, ...]:
-    """The sorted paths that differ between two objects (normalized and masked first).
-
-    Keyed lists are compared by merge key, so a reordering is not a change and an edited
-    container shows as `.spec.template.spec.containers[name=web].image`.
-    """
-    old, new = mask_secrets(normalize(before), normalize(after))
-    trees = _keyed(old, ""), _keyed(new, "")
-    from deepdiff import DeepDiff  # noqa: PLC0415 - a second of imports, for this alone
-
-    found = DeepDiff(trees[0], trees[1], view="tree", threshold_to_diff_deeper=0)
-    levels = (level for group in found.values() for level in group)
-    paths = {_render(level.path(output_format="list"), trees) for level in levels}
-    return tuple(sorted(paths))
-
-
-class _Item(str):
-    """The label of a keyed list item (`name=web`) once a list is turned into a map."""
-
-    __slots__ = ()
-
-
-def _keyed(value: Any, field: str) -> Any:
-    """`value` with keyed lists (and set lists) turned into maps of `_Item` labels."""
-    if isinstance(value, dict):
-        return {k: _keyed(v, str(k)) for k, v in value.items()}
-    if not isinstance(value, list):
-        return value
-    fields = _key_fields(field, value)
-    if fields:
-        labels = [_Item(_key_label(item, fields)) for item in value]
-    elif field in SET_LISTS and _all_scalars(value):
-        labels = [_Item(f"={_fmt(item)}") for item in value]
-    else:
-        return [_keyed(item, field) for item in value]
-    if len(set(labels)) != len(labels):
-        return [_keyed(item, field) for item in value]
-    return {label: _keyed(item, field) for label, item in zip(labels, value, strict=True)}
-
-
-def _render(elements: list[Any], trees: tuple[Any, Any]) -> str:
-    nodes: list[Any] = list(trees)
-    parts: list[str] = []
-    for element in elements:
-        in_list = any(isinstance(node, list) for node in nodes)
-        if in_list or isinstance(element, _Item):
-            parts.append(f"[{element}]")
-        else:
-            parts.append(f".{element}")
-        nodes = [_child(node, element) for node in nodes]
-    return "".join(parts)
-
-
-def _child(node: Any, element: Any) -> Any:
-    if isinstance(node, dict):
-        return node.get(element)
-    if isinstance(node, list) and isinstance(element, int) and 0 <= element < len(node):
-        return node[element]
-    return None

@@ -107,10 +107,19 @@ def mask_secrets(before: Obj | None, after: Obj | None) -> tuple[Obj | None, Obj
     same mask. When either side is a Secret both sides are masked (a LIST item may lack its
     kind). The `last-applied-configuration` annotation of a Secret is masked as a whole.
     """
-    if not (is_secret(before) or is_secret(after)):
+    if not (_masked_kind(before) or _masked_kind(after)):
         return before, after
     masks = _Masks()
     return _mask_one(before, masks), _mask_one(after, masks)
+
+
+def _masked_kind(obj: Obj | None) -> bool:
+    """`is_secret`, or a kind that reads as Secret whatever its case and apiVersion (a bundle
+    may hold one; the server would refuse it, but its diff must not show its values)."""
+    if is_secret(obj):
+        return True
+    kind = obj.get("kind") if obj is not None else None
+    return isinstance(kind, str) and kind.strip().casefold() == "secret"
 
 
 class _Masks:

@@ -13,7 +13,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from syncer.diff import changed_paths, drift, unified
+from syncer.diff import drift, unified
+from syncer.fieldpaths import changed_paths
 from syncer.model import Obj, ObjectRef
 
 TESTDATA = Path(__file__).parent.parent / "testdata" / "diff"
