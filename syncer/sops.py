@@ -22,27 +22,22 @@ document is hostile input: its depth, leaf count and value sizes are capped (`Li
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
-import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import datetime
 from typing import Any, Final, TypeAlias
 
 import pyrage
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from syncer.errors import DecryptionIntegrityError, DecryptionKeyError
 from syncer.model import Obj, ObjectRef
 from syncer.policy import reads_as_secret
+from syncer.sopsvalue import ENC, open_value, plain_bytes, rfc3339, typed
 
 __all__ = ["MAC_ONLY_ENCRYPTED_PREFIX", "Identity", "Limits", "decrypt", "has_sops",
-           "is_encrypted", "open_objects", "parse_identities", "plain_bytes"]
+           "is_encrypted", "open_objects", "parse_identities"]
 
 Identity: TypeAlias = Any
 """An age X25519 identity (`AGE-SECRET-KEY-1…`): `pyrage.x25519.Identity` (no type stubs)."""
@@ -52,15 +47,9 @@ MAC_ONLY_ENCRYPTED_PREFIX: Final = bytes([
     0x8a, 0x3f, 0xd2, 0xad, 0x54, 0xce, 0x66, 0x52, 0x7b, 0x10, 0x34, 0xf3, 0xd1, 0x47, 0xbe,
     0x0b, 0x0b, 0x97, 0x5b, 0x3b, 0xf4, 0x4f, 0x72, 0xc6, 0xfd, 0xad, 0xec, 0x81, 0x76, 0xf2,
     0x7d, 0x69])
-_ENC = re.compile(r"ENC\[AES256_GCM,data:([A-Za-z0-9+/]+=*),iv:([A-Za-z0-9+/]+=*),"
-                  r"tag:([A-Za-z0-9+/]+=*),type:([a-z]{1,16})\]")
 _KEY_LINE = re.compile(r"AGE-SECRET-KEY-1[0-9A-Z]{58}")
-_INT = re.compile(r"[+-]?[0-9]+")
 _QUANTIFIED_GROUP = re.compile(r"\)[*+?{]")
-_BOOLS: Final = {"1": True, "t": True, "T": True, "TRUE": True, "true": True, "True": True,
-                 "0": False, "f": False, "F": False, "FALSE": False, "false": False,
-                 "False": False}
-_TAG_BYTES, _DATA_KEY_BYTES = 16, 32
+_DATA_KEY_BYTES = 32
 
 
 @dataclass(frozen=True)
@@ -94,7 +83,7 @@ def is_encrypted(obj: Mapping[str, Any]) -> bool:
             continue
         if not isinstance(values, Mapping):
             return False
-        if not all(v == "" or (isinstance(v, str) and _ENC.fullmatch(v)) for v in values.values()):
+        if not all(v == "" or (isinstance(v, str) and ENC.fullmatch(v)) for v in values.values()):
             return False
     return True
 
@@ -151,24 +140,6 @@ def _opened(obj: Obj, identities: Sequence[Identity], limits: Limits) -> Obj:
                                        "(other kinds are shown in diffs and status)",
                                        where=where)
     return decrypt(obj, identities, where=where, limits=limits)
-
-
-def plain_bytes(value: Any, *, where: str = "value") -> bytes:
-    """A leaf's bytes as sops hashes them for the MAC (Go's `sops.ToBytes`)."""
-    if isinstance(value, str):
-        return value.encode("utf-8", "surrogatepass")
-    if isinstance(value, bool):
-        return b"True" if value else b"False"
-    if isinstance(value, int):
-        return str(value).encode()
-    if isinstance(value, float):
-        return _go_float(value).encode()
-    if isinstance(value, bytes):
-        return value
-    if isinstance(value, datetime | date):
-        return _go_time(value).encode()
-    raise DecryptionIntegrityError(f"holds a {type(value).__name__}, which sops cannot hold",
-                                   where=where)
 
 
 # --- metadata -------------------------------------------------------------------------------
@@ -291,13 +262,13 @@ def _tree(obj: Obj, where: str) -> dict[str, Any]:
 def _check_mac(meta: Mapping[str, Any], key: bytes, digest: str, *, where: str) -> None:
     mac, stamp = meta.get("mac"), meta.get("lastmodified")
     field = f"{where}: sops.mac"
-    if not isinstance(mac, str) or not _ENC.fullmatch(mac):
+    if not isinstance(mac, str) or not ENC.fullmatch(mac):
         raise DecryptionIntegrityError("is missing or not an ENC[AES256_GCM,…] value",
                                        where=field)
     if not isinstance(stamp, str | datetime):
         raise DecryptionIntegrityError("is missing or not a time", where=f"{where}: "
                                        "sops.lastmodified")
-    found = _open(mac, key, _rfc3339(stamp, where=where).encode(), where=field)
+    found = open_value(mac, key, rfc3339(stamp, where=where).encode(), where=field)
     if found[0] != "str" or found[1] != digest.encode():
         raise DecryptionIntegrityError("does not match the document: a value, key or their "
                                        "order changed since it was encrypted", where=field)
@@ -352,8 +323,8 @@ class _Walk:
         if len(node) > self.limits.max_value:
             raise DecryptionIntegrityError(f"is longer than {self.limits.max_value} "
                                            "characters", where=where)
-        kind, data = _open(node, self.key, ":".join(path).encode() + b":", where=where)
-        return _typed(kind, data, where=where)
+        kind, data = open_value(node, self.key, ":".join(path).encode() + b":", where=where)
+        return typed(kind, data, where=where)
 
     def _key(self, key: Any, path: tuple[str, ...]) -> str:
         if not isinstance(key, str):
@@ -362,97 +333,3 @@ class _Walk:
 
     def _at(self, path: tuple[str, ...]) -> str:
         return f"{self.where}: {'.'.join(path)}"
-
-
-def _open(value: str, key: bytes, aad: bytes, *, where: str) -> tuple[str, bytes]:
-    """The type and plaintext bytes of one ENC value, authenticated with `aad`."""
-    match = _ENC.fullmatch(value)
-    if match is None:
-        raise DecryptionIntegrityError("is not an ENC[AES256_GCM,data:…,iv:…,tag:…,type:…] "
-                                       "value", where=where)
-    try:
-        data, iv, tag = (base64.b64decode(match[i], validate=True) for i in (1, 2, 3))
-    except (binascii.Error, ValueError):
-        raise DecryptionIntegrityError("has data, iv or tag that is not base64",
-                                       where=where) from None
-    if len(tag) != _TAG_BYTES or not 8 <= len(iv) <= 128:
-        raise DecryptionIntegrityError("has an iv or tag of the wrong size", where=where)
-    try:
-        return match[4], AESGCM(key).decrypt(iv, data + tag, aad)
-    except InvalidTag:
-        raise DecryptionIntegrityError("does not verify with the data key (its value or path "
-                                       "was changed, or it was moved)", where=where) from None
-
-
-def _typed(kind: str, data: bytes, *, where: str) -> Any:
-    """The value of a decrypted `type:` (sops `Cipher.Decrypt`)."""
-    if kind == "bytes":
-        return data
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise DecryptionIntegrityError(f"decrypts to {kind} that is not UTF-8",
-                                       where=where) from None
-    if kind == "str":
-        return text
-    if kind == "int" and _INT.fullmatch(text) and len(text) <= 20:
-        return int(text)
-    if kind == "float" and (value := _go_parse_float(text)) is not None:
-        return value
-    if kind == "bool" and text in _BOOLS:
-        return _BOOLS[text]
-    if kind in ("int", "float", "bool"):
-        raise DecryptionIntegrityError(f"does not decrypt to a {kind}", where=where)
-    raise DecryptionIntegrityError(f"has type {kind!r}, which syncer does not open "
-                                   "(str, int, float, bool, bytes)", where=where)
-
-
-# --- Go's text forms ----------------------------------------------------------------------
-
-def _go_float(value: float) -> str:
-    """strconv.FormatFloat(value, 'f', -1, 64): the shortest digits, never an exponent."""
-    if math.isnan(value):
-        return "NaN"
-    if value in (float("inf"), float("-inf")):
-        return "+Inf" if value > 0 else "-Inf"
-    text = format(Decimal(repr(value)), "f")
-    return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def _go_parse_float(text: str) -> float | None:
-    if not text or len(text) > 64 or "_" in text or text != text.strip():
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        return None
-
-
-def _go_time(value: date) -> str:
-    """time.Time.MarshalText (RFC 3339 with nanoseconds, trailing zeros dropped)."""
-    if not isinstance(value, datetime):
-        value = datetime(value.year, value.month, value.day)
-    text = value.strftime("%Y-%m-%dT%H:%M:%S")
-    if value.microsecond:
-        text += "." + f"{value.microsecond:06d}".rstrip("0")
-    return text + _zone(value)
-
-
-def _rfc3339(stamp: str | datetime, *, where: str) -> str:
-    """time.Parse(RFC3339) then Format(RFC3339): whole seconds, `Z` for UTC."""
-    if isinstance(stamp, str):
-        try:
-            stamp = datetime.fromisoformat(stamp[:64])
-        except ValueError:
-            raise DecryptionIntegrityError("is not an RFC 3339 time",
-                                           where=f"{where}: sops.lastmodified") from None
-    return stamp.strftime("%Y-%m-%dT%H:%M:%S") + _zone(stamp)
-
-
-def _zone(value: datetime) -> str:
-    offset = value.utcoffset()
-    if offset is None or not offset:
-        return "Z"
-    minutes = int(offset.total_seconds()) // 60
-    sign = "+" if minutes >= 0 else "-"
-    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"

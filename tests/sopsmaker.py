@@ -21,7 +21,8 @@ from typing import Any
 import pyrage
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from syncer.sops import MAC_ONLY_ENCRYPTED_PREFIX, plain_bytes
+from syncer.sops import MAC_ONLY_ENCRYPTED_PREFIX
+from syncer.sopsvalue import plain_bytes
 
 __all__ = ["Options", "enc_value", "encrypt", "new_identity"]
 
