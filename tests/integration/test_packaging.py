@@ -22,6 +22,7 @@ DISTRIBUTIONS = {
     "kubernetes": "kubernetes", "pysui": "pysui", "pysui_fastcrypto": "pysui-fastcrypto",
     "urllib3": "urllib3", "yaml": "pyyaml", "prometheus_client": "prometheus-client",
     "pyrage": "pyrage", "cryptography": "cryptography", "cel": "common-expression-language",
+    "rich": "rich",
 }
 # Kept on purpose although nothing imports it yet (see its comment in pyproject.toml).
 RESERVED = {"watchdog"}
