@@ -229,12 +229,9 @@ class SuiLedger:
     def set_approvers(self, channel: str, *, admin: Keypair, approvers: Sequence[str],
                       threshold: int) -> None:
         """Let these addresses approve; `threshold` approvals make a release approved."""
-        listed = [_checked(a, "approver") for a in approvers]
-        if not 0 <= threshold <= len(listed) or len(set(listed)) != len(listed):
-            raise RuleViolationError(codec.ABORTS[7] + " (or an approver is listed twice)",
-                                     where=f"channel {channel}")
+        listed = rules.check_approvers(channel, approvers, threshold)
         view = self._registry(channel)
-        admin_cap = self._admin_cap(channel, view, admin)
+        admin_cap = self._admin_cap(channel, view, admin, what="its approvers")
         args = (admin_cap, view.id, listed, threshold)
         self._send(channel, admin, [Call("set_approvers", args)])
 
@@ -340,10 +337,11 @@ class SuiLedger:
         reason = codec.ABORTS[3] if any(c in view.revoked for c in caps) else codec.ABORTS[2]
         raise RuleViolationError(f"{reason} (publisher {key.address})", where=where)
 
-    def _admin_cap(self, channel: str, view: RegistryView, admin: Keypair) -> str:
+    def _admin_cap(self, channel: str, view: RegistryView, admin: Keypair, *,
+                   what: str = "its publishers") -> str:
         caps = self._caps(admin.address, "AdminCap", view.id)
         if not caps:
-            raise RuleViolationError("only the channel's admin can change its publishers "
+            raise RuleViolationError(f"only the channel's admin can change {what} "
                                      f"({admin.address} holds no AdminCap of it)",
                                      where=f"channel {channel}")
         return caps[0]

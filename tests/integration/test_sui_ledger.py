@@ -25,6 +25,7 @@ from syncer_standins.sui import SuiGraphQLServer, schema
 from syncer_standins.sui.schema import schema_dir
 
 from syncer import keys
+from syncer.approvals import ApprovalPolicy
 from syncer.errors import LedgerError, RuleViolationError
 from syncer.keys import Keypair
 from syncer.ledger import Ledger
@@ -328,6 +329,8 @@ def test_approvals_with_a_threshold(world: World) -> None:
     world.ledger.set_approvers(CHANNEL, admin=world.admin,
                                approvers=[first.address, second.address], threshold=2)
     assert world.sui.registry(world.registry).threshold == 2
+    assert world.ledger.approval_policy(CHANNEL) == ApprovalPolicy(
+        (first.address, second.address), 2)
     assert world.ledger.approve(CHANNEL, 1, key=first) == 1
     with pytest.raises(RuleViolationError, match="already approved"):
         world.ledger.approve(CHANNEL, 1, key=first)
@@ -343,6 +346,15 @@ def test_threshold_above_the_approvers_is_refused(world: World) -> None:
     with pytest.raises(RuleViolationError, match="threshold"):
         world.ledger.set_approvers(CHANNEL, admin=world.admin,
                                    approvers=[world.admin.address], threshold=2)
+    with pytest.raises(RuleViolationError, match="is listed twice"):
+        world.ledger.set_approvers(CHANNEL, admin=world.admin,
+                                   approvers=[world.admin.address] * 2, threshold=1)
+    outsider = keys.generate()
+    world.sui.fund(outsider.address)
+    with pytest.raises(RuleViolationError, match="only the channel's admin can change its "
+                                                 "approvers"):
+        world.ledger.set_approvers(CHANNEL, admin=outsider, approvers=[], threshold=0)
+    assert world.ledger.approval_policy(CHANNEL) == ApprovalPolicy((), 0)
 
 
 def test_unknown_channel(world: World) -> None:
