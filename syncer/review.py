@@ -115,15 +115,17 @@ def pair_objects(before: Iterable[Obj], after: Iterable[Obj]) -> list[Pair]:
 
 
 def review(pairs: Sequence[Pair], *, labels: tuple[str, str], channel: str,
-           unchanged: Iterable[ObjectRef] = (), findings: Iterable[Finding] = ()) -> Review:
+           unchanged: Iterable[ObjectRef] = (), findings: Iterable[Finding] = (),
+           fields: bool = True) -> Review:
     """The review of `pairs`, diffs named `labels[0]/<ref>` and `labels[1]/<ref>`;
-    `unchanged` are objects known to be equal without a diff (the live side's)."""
-    reviewed = [_object(pair, labels) for pair in pairs]
+    `unchanged` are objects known to be equal without a diff (the live side's). `fields`
+    False leaves out the changed fields (which only the machine form shows)."""
+    reviewed = [_object(pair, labels, fields=fields) for pair in pairs]
     reviewed += [ObjectReview(ref, Verb.UNCHANGED) for ref in unchanged]
     return Review(labels[0], labels[1], channel, tuple(reviewed), tuple(findings))
 
 
-def _object(pair: Pair, labels: tuple[str, str]) -> ObjectReview:
+def _object(pair: Pair, labels: tuple[str, str], *, fields: bool) -> ObjectReview:
     if pair.note:
         return ObjectReview(pair.ref, Verb.BLOCKED, f"# {pair.ref}: {pair.note}\n")
     text = unified(pair.ref, pair.before, pair.after, labels=labels)
@@ -131,7 +133,8 @@ def _object(pair: Pair, labels: tuple[str, str]) -> ObjectReview:
         return ObjectReview(pair.ref, Verb.UNCHANGED)
     verb = (Verb.CREATE if pair.before is None else
             Verb.DELETE if pair.after is None else Verb.UPDATE)
-    return ObjectReview(pair.ref, verb, text, changed_fields(pair.before, pair.after))
+    found = changed_fields(pair.before, pair.after) if fields else ()
+    return ObjectReview(pair.ref, verb, text, found)
 
 
 _MIN_REDACTED = 4  # shorter values would mask unrelated words; a 3-character Secret is no secret

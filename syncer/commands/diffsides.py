@@ -42,6 +42,7 @@ class Reader:
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
+        self.fields = args.output != "text"  # only the machine form shows changed fields
 
     @cached_property
     def repo(self) -> git.Repo:
@@ -62,7 +63,8 @@ class Reader:
         else:
             pairs = pair_objects(preview.placed(loaded[first]), preview.placed(loaded[second]))
             item = review(pairs, labels=(str(first), str(second)),
-                          channel=under_review.channel.name, findings=findings)
+                          channel=under_review.channel.name, findings=findings,
+                          fields=self.fields)
         described = {str(s): _describe(s, loaded.get(s)) for s in (first, second)}
         title = f"{described[str(first)]['title']} -> {described[str(second)]['title']}"
         return Compared(item, title, {"from": described[str(first)],
@@ -106,7 +108,7 @@ class Reader:
         if swap:
             pairs, labels = [p.swapped() for p in pairs], ("desired", "live")
         return review(pairs, labels=labels, channel=loaded.channel.name, unchanged=same,
-                      findings=findings)
+                      findings=findings, fields=self.fields)
 
 
 def _describe(side: Side, loaded: Loaded | None) -> dict[str, Any]:
@@ -139,14 +141,14 @@ def pr_reports(args: argparse.Namespace, span: Range) -> tuple[list[ChannelRepor
     base = merge_base(repo, span.base, head) if span.merge_base else commit_id(repo, span.base)
     names = ([args.channel] if args.channel else
              sorted(set(preview.channels_at(repo, base)) | set(preview.channels_at(repo, head))))
-    sources = _PrSources(repo, base, head)
+    sources = _PrSources(repo, base, head, fields=args.output != "text")
     title = f"syncer diff {span}: {base[:12]} → {head[:12]}"
     return [sources.report(name) for name in names], title
 
 
 class _PrSources:
-    def __init__(self, repo: git.Repo, base: str, head: str) -> None:
-        self.repo, self.base, self.head = repo, base, head
+    def __init__(self, repo: git.Repo, base: str, head: str, *, fields: bool) -> None:
+        self.repo, self.base, self.head, self.fields = repo, base, head, fields
 
     @cached_property
     def before(self) -> preview.Source | None:
@@ -166,7 +168,7 @@ class _PrSources:
             pairs = pair_objects(old, preview.placed(new) if new is not None else [])
             labels = (self.base[:12], self.head[:12])
             return ChannelReport(channel, review(pairs, labels=labels, channel=channel,
-                                                 findings=findings))
+                                                 findings=findings, fields=self.fields))
         except SyncerError as e:
             return ChannelReport(channel, error=str(e))
 

@@ -163,6 +163,10 @@ def test_verbs_counts_and_exit_codes() -> None:
     b = next(o for o in item.objects if o.ref.name == "b")
     assert (b.added, b.removed) == (1, 1)
     assert b.diff.startswith("--- @1/ConfigMap/shop/b\n+++ @2/ConfigMap/shop/b\n")
+    assert b.fields == (FieldChange(".data.X", "change", "1", "2"),)
+    lean = review(pairs, labels=("@1", "@2"), channel="shop", fields=False)
+    assert [o.diff for o in lean.objects] == [o.diff for o in item.objects]
+    assert all(o.fields == () for o in lean.objects)
     assert item.exit_code == 1
     same = review(pair_objects([cm()], [cm()]), labels=("a", "b"), channel="shop")
     assert same.exit_code == 0 and lines(same) == []
