@@ -50,6 +50,8 @@ MAC_ONLY_ENCRYPTED_PREFIX: Final = bytes([
 _KEY_LINE = re.compile(r"AGE-SECRET-KEY-1[0-9A-Z]{58}")
 _QUANTIFIED_GROUP = re.compile(r"\)[*+?{]")
 _DATA_KEY_BYTES = 32
+_CHOICES: Final = ("unencrypted_suffix", "encrypted_suffix", "unencrypted_regex",
+                   "encrypted_regex")
 
 
 @dataclass(frozen=True)
@@ -74,7 +76,7 @@ def has_sops(obj: Mapping[str, Any]) -> bool:
 
 def is_encrypted(obj: Mapping[str, Any]) -> bool:
     """Whether a Secret is in SOPS form: `sops` metadata, and every value of `data` and
-    `stringData` an ENC string (or empty: sops leaves empty values as they are)."""
+    `stringData` an ENC string (or empty or null: sops leaves those as they are)."""
     if not has_sops(obj):
         return False
     for field in ("data", "stringData"):
@@ -83,7 +85,8 @@ def is_encrypted(obj: Mapping[str, Any]) -> bool:
             continue
         if not isinstance(values, Mapping):
             return False
-        if not all(v == "" or (isinstance(v, str) and ENC.fullmatch(v)) for v in values.values()):
+        if not all(v in ("", None) or (isinstance(v, str) and ENC.fullmatch(v))
+                   for v in values.values()):
             return False
     return True
 
@@ -161,6 +164,10 @@ class _Rules:
                                            "not open: use age recipients only",
                                            where=f"{where}: sops.key_groups")
         text = _text_reader(meta, where=where, limits=limits)
+        chosen = [n for n in _CHOICES if text(n)]
+        if len(chosen) > 1:
+            raise DecryptionIntegrityError(f"sets {' and '.join(chosen)}: sops allows one",
+                                           where=f"{where}: sops")
         mac_only = meta.get("mac_only_encrypted", False)
         if not isinstance(mac_only, bool):
             raise DecryptionIntegrityError("must be true or false",

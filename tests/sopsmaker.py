@@ -31,11 +31,20 @@ LASTMODIFIED = "2026-01-02T03:04:05Z"
 
 @dataclass(frozen=True)
 class Options:
-    unencrypted_suffix: str = "_unencrypted"
+    """At most one of the four (sops refuses more); none: unencrypted_suffix `_unencrypted`,
+    sops' default."""
+
+    unencrypted_suffix: str = ""
     encrypted_suffix: str = ""
     unencrypted_regex: str = ""
     encrypted_regex: str = ""
     mac_only_encrypted: bool = False
+
+    def __post_init__(self) -> None:
+        chosen = [self.unencrypted_suffix, self.encrypted_suffix, self.unencrypted_regex,
+                  self.encrypted_regex]
+        if not any(chosen):
+            object.__setattr__(self, "unencrypted_suffix", "_unencrypted")
 
 
 def new_identity() -> Any:

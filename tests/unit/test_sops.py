@@ -18,8 +18,13 @@ from hypothesis import strategies as st
 from sopsmaker import Options, enc_value, encrypt, new_identity
 from syncer_standins import specs
 
-from syncer import policy, policyfiles, sops
-from syncer.errors import DecryptionIntegrityError, DecryptionKeyError, PolicyError
+from syncer import policy, policyfiles, sops, yamlsafe
+from syncer.errors import (
+    DecryptionIntegrityError,
+    DecryptionKeyError,
+    PolicyError,
+    RenderError,
+)
 
 SPEC_FILES = ("key.txt", "secret.enc.yaml", "secret.enc.json", "secret.json")
 SOPS_REGEX = Options(encrypted_regex="^(data|stringData)$")
@@ -112,6 +117,53 @@ def test_the_sops_cli_file_needs_its_key(spec_dir: Path) -> None:
         sops.decrypt(doc, [new_identity()], where="secret.enc.yaml")
 
 
+# --- files made by sops 3.11.0 (tests/testdata/sops/README.md) ----------------------------
+
+TESTDATA = Path(__file__).parents[1] / "testdata" / "sops"
+CLI_FILES = sorted(p.name for p in TESTDATA.glob("*.enc.*"))
+
+
+def cli_file(name: str) -> dict[str, Any]:
+    text = (TESTDATA / name).read_text()
+    loaded = json.loads(text) if name.endswith(".json") else yamlsafe.load(
+        text, where=name, error=RenderError)
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def cli_key() -> list[Any]:
+    return sops.parse_identities((TESTDATA / "test-only-age-key.txt").read_text(),
+                                 where="test-only-age-key.txt")
+
+
+@pytest.mark.parametrize("name", CLI_FILES)
+def test_files_the_sops_cli_made_with_each_option_decrypt(name: str) -> None:
+    plain = yaml.safe_load((TESTDATA / "secret.plain.yaml").read_text())
+    assert sops.decrypt(cli_file(name), cli_key(), where=name) == plain
+
+
+def test_the_cli_files_cover_every_option() -> None:
+    options = {k for n in CLI_FILES for k in cli_file(n)["sops"]
+               if k.endswith(("_suffix", "_regex", "_encrypted"))}
+    assert options == {"encrypted_regex", "unencrypted_regex", "unencrypted_suffix",
+                       "encrypted_suffix", "mac_only_encrypted"}
+
+
+def test_mac_only_encrypted_lets_a_clear_field_change_in_a_cli_file() -> None:
+    doc = cli_file("mac-only-encrypted.enc.yaml")
+    doc["metadata"]["labels"]["app"] = "other"
+    assert sops.decrypt(doc, cli_key(), where="x")["metadata"]["labels"] == {"app": "other"}
+    doc = cli_file("regex.enc.yaml")  # without it, the MAC covers clear fields too
+    doc["metadata"]["labels"]["app"] = "other"
+    assert "sops.mac: does not match" in refusal(doc, cli_key())
+
+
+def test_a_cli_value_moved_between_fields_is_refused() -> None:
+    doc = cli_file("default.enc.yaml")
+    doc["kind"], doc["type"] = doc["type"], doc["kind"]
+    assert refusal(doc, cli_key()).startswith("Secret/shop/db: kind: does not verify")
+
+
 # --- values, types and paths --------------------------------------------------------------
 
 def test_a_secret_round_trips_and_keeps_its_clear_fields() -> None:
@@ -165,9 +217,9 @@ def test_mac_only_encrypted_leaves_clear_fields_out_of_the_mac() -> None:
 
 @pytest.mark.parametrize(("options", "clear", "secret_"), [
     (Options(unencrypted_suffix="_plain"), "note_plain", "value"),
-    (Options(unencrypted_suffix="", encrypted_suffix="_enc"), "note", "value_enc"),
-    (Options(unencrypted_suffix="", unencrypted_regex="^note"), "note", "value"),
-    (Options(unencrypted_suffix="", encrypted_regex="^val"), "note", "value"),
+    (Options(encrypted_suffix="_enc"), "note", "value_enc"),
+    (Options(unencrypted_regex="^note"), "note", "value"),
+    (Options(encrypted_regex="^val"), "note", "value"),
 ])
 def test_suffix_and_regex_options_choose_what_is_encrypted(
         options: Options, clear: str, secret_: str) -> None:
@@ -211,7 +263,8 @@ def test_an_unknown_type_is_refused_once_it_opens() -> None:
     ("age", [], "sops.age: names no age recipient"),
     ("age", [{"recipient": "x", "enc": 7}], "sops.age[0]: enc must be an age message"),
     ("encrypted_regex", "(", "sops.encrypted_regex: is not a regular expression"),
-    ("unencrypted_regex", "^(a+)+$", "sops.unencrypted_regex: repeats a group"),
+    ("encrypted_regex", "^(a+)+$", "sops.encrypted_regex: repeats a group"),
+    ("unencrypted_suffix", "_clear", "sops: sets unencrypted_suffix and encrypted_regex"),
     ("key_groups", [{"age": []}], "sops.key_groups: uses sops key groups"),
 ])
 def test_bad_metadata_is_refused_naming_the_field(field: str, value: Any, said: str) -> None:
