@@ -34,6 +34,7 @@ from syncer.commands import (
     status,
     suspend,
     sync,
+    watch,
 )
 from syncer.errors import SyncerError, cut
 from syncer.logs import configure_logging
@@ -42,7 +43,7 @@ __all__ = ["build_parser", "main"]
 
 _COMMANDS = (init, publish, rollback, sync, run, diff, history, show, doctor, hooks, install,
              status, suspend, reconcile_cmd, audit, explain, approve, channel,
-             policy)
+             watch, policy)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -23,9 +23,10 @@ DISTRIBUTIONS = {
     "urllib3": "urllib3", "yaml": "pyyaml", "prometheus_client": "prometheus-client",
     "pyrage": "pyrage", "cryptography": "cryptography", "cel": "common-expression-language",
     "rich": "rich",
+    "watchdog": "watchdog",
 }
-# Kept on purpose although nothing imports it yet (see its comment in pyproject.toml).
-RESERVED = {"watchdog"}
+# Required on purpose although nothing imports them yet (each says why in pyproject.toml).
+RESERVED: set[str] = set()
 
 
 @pytest.fixture(scope="module")
