@@ -1,8 +1,9 @@
 """The `syncer` command line: parser assembly, logging set-up and exit codes.
 
 Each command lives in `syncer.commands`, one module per command or group. Exit codes for
-every command: 0 ok, 1 changes or findings (`diff`, `doctor`, `history`), 2 error. An error
-is one line on stderr naming the file, object or field; `--debug` adds the traceback.
+every command: 0 ok, 1 changes or findings (`diff`, `doctor`, `history`, `audit`,
+`explain`), 2 error. An error is one line on stderr naming the file, object or field;
+`--debug` adds the traceback.
 """
 
 from __future__ import annotations
@@ -75,7 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="syncer", description="GitOps for Kubernetes: releases recorded on a ledger "
         "(Sui, or the embedded local ledger), bundles stored by blob ID (Walrus, or the "
         "embedded local store), applied to a cluster with server-side apply.",
-        epilog="Exit codes: 0 ok, 1 changes or findings (diff, doctor, history), 2 error.")
+        epilog="Exit codes: 0 ok, 1 changes or findings (diff, doctor, history, audit, "
+        "explain), 2 error.")
     parser.add_argument("--version", action="version", version=f"syncer {__version__}")
     common.global_args(parser)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

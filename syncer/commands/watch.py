@@ -29,10 +29,10 @@ def add_parser(sub: common.Subparsers) -> None:
                        "for the channel, run the policies, and compare with the live cluster "
                        "(what the API server would make of them: a server-side dry run, as "
                        "`syncer diff worktree` does), or with the channel's head release "
-                       "(--no-cluster). One line per change, with how long it took; an error "
-                       "(a broken template, a policy denial) is one line too, and the watch "
-                       "goes on. Nothing is stored, recorded or applied. Ctrl-C ends it "
-                       "(exit 0).")
+                       "(--no-cluster). One line per change: the objects that would change, "
+                       "the policy verdict and how long it took; an error (a broken template, "
+                       "bad YAML) is one line too, and the watch goes on. Nothing is stored, "
+                       "recorded or applied. Ctrl-C ends it (exit 0).")
     common.channel_arg(p)
     common.repo_arg(p)
     common.cluster_args(p)
