@@ -35,7 +35,7 @@ from syncer import quantities
 from syncer.errors import CelError
 
 __all__ = ["QUANTITY_KEY", "UNSUPPORTED", "Activation", "compile_expression", "evaluate",
-           "functions"]
+           "extensions_used", "functions"]
 
 QUANTITY_KEY: Final = "@quantity"
 UNSUPPORTED: Final = frozenset({
@@ -85,7 +85,7 @@ class Activation:
         """The expression's value, or CelError. The extension functions it calls are
         registered first (registering all of them costs more than most evaluations)."""
         program = compile_expression(expression)
-        for name in _extensions_used(expression) - self._registered:
+        for name in extensions_used(expression) - self._registered:
             self._context.add_function(name, functions()[name])
             self._registered.add(name)
         try:
@@ -100,7 +100,8 @@ def evaluate(expression: str, variables: Mapping[str, Any]) -> Any:
 
 
 @functools.lru_cache(maxsize=4096)
-def _extensions_used(expression: str) -> frozenset[str]:
+def extensions_used(expression: str) -> frozenset[str]:
+    """The extension functions an expression calls (CelError if it does not compile)."""
     return frozenset(compile_expression(expression).functions()) & functions().keys()
 
 
