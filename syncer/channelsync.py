@@ -207,10 +207,8 @@ class ChannelSync:
         if loaded is None:
             return self._refused_head(spec, wanted)
         memory.target = loaded.release
-        options = dataclasses.replace(self._options(spec),
-                                      keys=partial(self._age_keys, spec, discovery))
-        reconciler = Reconciler(self._as(spec), options=options, clock=self.clock,
-                                books=self.cluster)
+        reconciler = Reconciler(self._as(spec), options=self._options(spec, discovery),
+                                clock=self.clock, books=self.cluster)
         try:
             observed = reconciler.observe(loaded, discovery=discovery)
         except REFUSALS as e:  # the lane
@@ -334,7 +332,7 @@ class ChannelSync:
             head = memory.head if memory.head and memory.head.seq == pending.seq else \
                 backends.ledger.release(spec.channel, pending.seq)
             loaded = load_cached(head, blobs=backends.blobs, cache=self.cache)
-            planner = Reconciler(self._as(spec), options=self._options(spec),
+            planner = Reconciler(self._as(spec), options=self._options(spec, discovery),
                                  clock=self.clock, books=self.cluster)
             return summarize(planner.observe(loaded, discovery=discovery).changes)
         except SyncerError as e:
@@ -486,10 +484,11 @@ class ChannelSync:
         return agekeys.from_secret(self.cluster, discovery, name=spec.decryption_secret,
                                    namespace=self.settings.inventory_namespace)
 
-    def _options(self, spec: ChannelSpec) -> SyncOptions:
+    def _options(self, spec: ChannelSpec, discovery: Discovery) -> SyncOptions:
         s = self.settings
         return SyncOptions(inventory_namespace=s.inventory_namespace, workers=s.workers,
-                           health_timeout=s.health_timeout, poll=s.poll, lane=spec.lane)
+                           health_timeout=s.health_timeout, poll=s.poll, lane=spec.lane,
+                           keys=partial(self._age_keys, spec, discovery))
 
     def _memory(self, spec: ChannelSpec) -> _Memory:
         return self.memory.setdefault(spec.ref, _Memory())
