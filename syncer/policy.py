@@ -76,7 +76,7 @@ def enforce(objects: Iterable[Obj], *, where: str, policies: vap.PolicySet,
         raise PolicyError(f"{denied[0]}{more}", where=where)
     warnings = [v for v in verdicts if not v.deny]
     for warning in warnings:
-        log.warning("policy warning: %s", warning,
+        log.warning("%s", warning,
                     extra={"policy": warning.policy, "object": warning.ref, "where": where})
     waves.check(objects)
     return warnings
