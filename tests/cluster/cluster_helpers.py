@@ -172,6 +172,12 @@ class Shop:
     def edit(self, path: str, old: str, new: str) -> None:
         edit(self.repo / path, old, new)
 
+    def allow_namespaces(self, *namespaces: str) -> None:
+        """Let shop-dev's objects go to these namespaces too (syncer.yaml `namespaces`, which
+        the default namespace-allowlist policy reads)."""
+        self.edit("syncer.yaml", f"    namespace: {self.namespace}\n",
+                  f"    namespace: {self.namespace}\n    namespaces: [{', '.join(namespaces)}]\n")
+
     def syncer(self, *args: str) -> Run:
         """`syncer ARGS`: exit code, stdout, stderr."""
         return run(self.capsys, *args)
@@ -204,11 +210,12 @@ def diff_fixture_objects(names: Names) -> dict[str, list[dict[str, Any]]]:
     """The desired objects of tests/testdata/diff (identical ones once), each in a namespace
     of its own named after its fixture, since they share names: fixture name → the
     namespace and the object. Secrets lose their values, which no release may carry (the
-    no-plaintext-secret rule)."""
+    no-plaintext-secret rule), and pod templates get what the default policies require
+    (`compliant`)."""
     out: dict[str, list[dict[str, Any]]] = {}
     seen: list[dict[str, Any]] = []
     for path in sorted(DIFF_FIXTURES.glob("*.yaml")):
-        desired = yaml.safe_load(path.read_text())["desired"]
+        desired = compliant(yaml.safe_load(path.read_text())["desired"])
         if desired["kind"] == "Secret":
             desired = {k: v for k, v in desired.items() if k not in ("data", "stringData")}
         if desired in seen:
@@ -222,6 +229,22 @@ def diff_fixture_objects(names: Names) -> dict[str, list[dict[str, Any]]]:
                 {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}},
                 {**desired, "metadata": {**desired["metadata"], "namespace": namespace}}]
     return out
+
+
+def compliant(obj: dict[str, Any]) -> dict[str, Any]:
+    """A workload with what syncer's default policies require where it has none: runAsNonRoot
+    on the pod, cpu and memory requests and a memory limit on each container."""
+    template = (obj.get("spec") or {}).get("template")
+    if obj.get("kind") not in ("Deployment", "StatefulSet", "DaemonSet") or not template:
+        return obj
+    pod = template.setdefault("spec", {})
+    pod.setdefault("securityContext", {}).setdefault("runAsNonRoot", True)
+    for container in pod.get("containers") or []:
+        resources = container.setdefault("resources", {})
+        resources.setdefault("requests", {}).setdefault("cpu", "10m")
+        resources["requests"].setdefault("memory", "16Mi")
+        resources.setdefault("limits", {}).setdefault("memory", "1Gi")
+    return obj
 
 
 def kinds_of(objects: Iterable[Mapping[str, Any]]) -> set[str]:

@@ -45,7 +45,11 @@ spec:
   template:
     metadata: {labels: {app: another}}
     spec:
-      containers: [{name: c, image: registry.k8s.io/pause:3.10}]
+      securityContext: {runAsNonRoot: true}
+      containers:
+        - name: c
+          image: registry.k8s.io/pause:3.10
+          resources: {requests: {cpu: 10m, memory: 16Mi}, limits: {memory: 16Mi}}
 """)
     shop.push("Debug logging, and a Deployment whose selector matches no pod of its own")
 
@@ -65,6 +69,8 @@ spec:
 
 def test_diff_clean_after_sync_for_every_kind(shop: Shop, kube: Kube, names: Names) -> None:
     fixtures = diff_fixture_objects(names)
+    shop.allow_namespaces(*(o["metadata"]["name"] for objects in fixtures.values()
+                            for o in objects if o["kind"] == "Namespace"))
     for stem, objects in fixtures.items():
         shop.write(f"templates/fixture-{stem}.yaml", yaml.safe_dump_all(objects))
     shop.push("The desired objects of the diff fixtures")

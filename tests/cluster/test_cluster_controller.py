@@ -368,6 +368,7 @@ def test_a_write_outside_the_service_accounts_lane_is_refused_by_the_server(
     nothing of the release is written anywhere (every dry run comes before any write)."""
     stray = (f"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: stray\n"
              f"  namespace: {setup.other}\ndata:\n  owner: someone-else\n")
+    shop.allow_namespaces(setup.other)  # syncer.yaml allows it: only the server refuses
     publish_without_namespace(shop, extra=stray)
     apply_channel(kube, setup)
     before = configmap_names(kube, setup.other)

@@ -68,7 +68,7 @@ def test_nothing_is_pruned_from_a_group_that_could_not_be_read(
         pushed: Path, home: Path, core: kubernetes.client.CoreV1Api,
         capsys: pytest.CaptureFixture[str]) -> None:
     edit(pushed / "syncer.yaml", "    namespace: shop-dev\n",
-         "    namespace: shop-dev\n    prune_namespaces: true\n")
+         "    namespace: shop-dev\n    prune_namespaces: true\n    namespaces: [scratch]\n")
     (pushed / "templates" / "crd.yaml").write_text(widget_crd())
     (pushed / "templates" / "widget.yaml").write_text(WIDGET)
     (pushed / "templates" / "scratch.yaml").write_text(SCRATCH)

@@ -415,6 +415,10 @@ def test_a_release_writing_outside_the_channels_namespaces_is_refused_and_the_la
     assert channel(cluster)["status"]["lastApplied"]["seq"] == 2
 
     edit(pushed / "values" / "dev.yaml", "logLevel: info", "logLevel: debug")
+    # syncer.yaml lets the release reach `other` (publish's namespace policy passes); the
+    # Channel's lane, set by the cluster's administrator, does not
+    edit(pushed / "syncer.yaml", "    namespace: shop-dev\n",
+         "    namespace: shop-dev\n    namespaces: [other]\n")
     (pushed / "templates" / "elsewhere.yaml").write_text(
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: elsewhere, namespace: other}\n"
         "data: {a: '1'}\n")

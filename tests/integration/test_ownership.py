@@ -47,7 +47,7 @@ def test_an_opted_in_namespace_prune_waits_for_what_others_keep_there(
         pushed: Path, home: Path, core: kubernetes.client.CoreV1Api,
         capsys: pytest.CaptureFixture[str]) -> None:
     edit(pushed / "syncer.yaml", "    namespace: shop-dev\n",
-         "    namespace: shop-dev\n    prune_namespaces: true\n")
+         "    namespace: shop-dev\n    prune_namespaces: true\n    namespaces: [scratch]\n")
     (pushed / "templates" / "scratch.yaml").write_text(
         "apiVersion: v1\nkind: Namespace\nmetadata: {name: scratch}\n---\n"
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: notes, namespace: scratch}\n")

@@ -182,6 +182,8 @@ def test_an_object_in_a_namespace_nobody_creates_stops_the_sync_before_any_write
     (pushed / "values" / "dev.yaml").write_text(
         (pushed / "values" / "dev.yaml").read_text().replace("logLevel: info",
                                                              "logLevel: debug"))
+    edit(pushed / "syncer.yaml", "    namespace: shop-dev\n",
+         "    namespace: shop-dev\n    namespaces: [zz-nowhere]\n")
     (pushed / "templates" / "stray.yaml").write_text(
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: stray, namespace: zz-nowhere}\n")
     commit_and_push(pushed, home, "A ConfigMap in a namespace that does not exist")
