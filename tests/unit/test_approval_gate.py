@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-import pytest
+import dataclasses
+from pathlib import Path
 
-from syncer.approvals import Gate, Pending, gate
+import jsonschema
+import pytest
+import yaml
+
+from syncer.approvals import DiffSummary, Gate, Pending, gate, summarize
+from syncer.channelspec import ChannelSpec
+from syncer.channelstatus import Outcome, OutcomeKind, PendingStatus, status_body
 from syncer.errors import RuleViolationError
 from syncer.ledger import rules
-from syncer.model import Release
+from syncer.model import Action, Change, ChangeSet, ObjectRef, Release
 
 CHANNEL = "shop-prod"
 ADMIN = "0x" + "ad" * 32
@@ -117,3 +124,37 @@ def test_gate_asks_only_down_to_the_first_approved() -> None:
 def test_pending_line() -> None:
     assert Pending(3, (ALICE,), 2).line() == "release 3 waits for 1 more approval (1/2)"
     assert Pending(3, (), 2).line() == "release 3 waits for 2 more approvals (0/2)"
+
+
+def test_summarize_counts_and_names_only_refs() -> None:
+    def change(action: Action, name: str) -> Change:
+        ref = ObjectRef("", "Secret", "shop", name)
+        return Change(ref, action, desired={"data": {"password": "aHVudGVyMg=="}})
+
+    changes = ChangeSet((change(Action.UNCHANGED, "a"), change(Action.CREATE, "b"),
+                         change(Action.UPDATE, "c"), change(Action.PRUNE, "d"),
+                         *(change(Action.CREATE, f"e{i}") for i in range(12))))
+    found = summarize(changes)
+    assert (found.create, found.update, found.delete) == (13, 1, 1)
+    assert found.refs[:3] == ("create Secret/shop/b", "update Secret/shop/c",
+                              "prune Secret/shop/d")
+    assert len(found.refs) == 10 and "aHVudGVyMg" not in repr(found)
+
+
+def test_the_pending_status_fits_the_crd_and_goes_once_nothing_waits() -> None:
+    spec = ChannelSpec("shop-dev", "syncer-system", "shop-dev", generation=3)
+    waiting = PendingStatus(Pending(8, (ALICE,), 2), DiffSummary(0, 1, 0, ("update v1/x",)))
+    outcome = Outcome(OutcomeKind.UNCHANGED, 1_800_000_000.0, "release 7 in place", seq=7,
+                      pending=waiting)
+    status = status_body(outcome, spec=spec)
+    assert status["pending"] == {
+        "seq": 8, "approvals": 1, "threshold": 2, "approvedBy": [ALICE],
+        "message": "release 8 waits for 1 more approval (1/2)",
+        "diff": {"create": 0, "update": 1, "delete": 0, "objects": ["update v1/x"]}}
+    crd = yaml.safe_load((Path(__file__).parents[2] / "templates" / "syncer" /
+                          "crd-channels.yaml").read_text())
+    schema = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]
+    jsonschema.validate({"apiVersion": "syncer.io/v1alpha1", "kind": "Channel",
+                         "metadata": {}, "spec": {}, "status": status}, schema)
+    later = status_body(dataclasses.replace(outcome, pending=None), spec=spec, previous=status)
+    assert "pending" not in later
