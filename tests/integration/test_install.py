@@ -81,7 +81,7 @@ def test_install_prints_every_object_once_in_apply_order(
                                                     {"CustomResourceDefinition"})
     assert objects[0]["kind"] == "Namespace" and objects[0]["metadata"]["name"] == NS
     assert all(o["metadata"]["labels"][LABEL_CHANNEL] == install.CHANNEL for o in objects)
-    assert policy.check(objects, policyfiles.defaults()) == []
+    assert policy.check(objects, policyfiles.defaults(), namespace=NS) == []
     assert printed(capsys) == objects  # deterministic
     listed = yaml.safe_load(run(capsys, "install", "-o", "json")[1])
     assert listed["kind"] == "List" and listed["items"] == objects
