@@ -24,7 +24,6 @@ from typing import Any, Final
 
 from syncer import vapeval, vapmatch
 from syncer.errors import CelError, PolicyError
-from syncer.kinds import crd_scopes, defined_kind
 from syncer.model import Obj, ObjectRef
 
 __all__ = ["BUNDLE_ONLY", "Binding", "Policy", "PolicySet", "Verdict", "evaluate", "parse"]
@@ -172,16 +171,6 @@ def _binding(doc: Obj, source: str) -> Binding:
 
 # --- evaluate ------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class _Release:
-    """What the release tells about each object's context."""
-
-    namespaces: Mapping[str, Obj]
-    crd_plurals: Mapping[str, str]
-    crd_scopes: Mapping[tuple[str, str], bool]
-    default_namespace: str
-
-
 def evaluate(policies: PolicySet, objects: Sequence[Obj], *, namespace: str = "default",
              params: Sequence[Obj] = ()) -> list[Verdict]:
     """Every failure of every bound policy on every object, in object then binding order.
@@ -189,18 +178,18 @@ def evaluate(policies: PolicySet, objects: Sequence[Obj], *, namespace: str = "d
     binding's `paramRef` may name, besides the policy files' own."""
     for obj in objects:
         ObjectRef.of(obj)  # each has apiVersion, kind and name, or RenderError
-    release = _release(objects, namespace)
+    release = vapeval.release_context(objects, namespace)
     candidates = _index([*policies.params, *params, *objects], policies)
     by_name = {p.name: p for p in policies.policies}
     bound = [(by_name[b.policy], b) for b in policies.bindings if b.policy in by_name]
     verdicts: list[Verdict] = []
     for obj in objects:
-        target = _target(obj, release)
+        target = vapeval.target(obj, release)
         scope: vapeval.ObjectScope | None = None
         for policy, binding in bound:
             if (vapmatch.matches(policy.spec.get("matchConstraints"), target)
                     and vapmatch.matches(binding.spec.get("matchResources"), target)):
-                scope = scope or vapeval.ObjectScope(_base_variables(target, release))
+                scope = scope or vapeval.ObjectScope(vapeval.base_variables(target, release))
                 verdicts.extend(_check(policy, binding, target, release,
                                        candidates=candidates, scope=scope))
     return verdicts
@@ -223,46 +212,7 @@ def _index(objects: Sequence[Obj], policies: PolicySet) -> _Candidates:
     return found
 
 
-def _release(objects: Sequence[Obj], namespace: str) -> _Release:
-    namespaces = {o["metadata"]["name"]: o for o in objects
-                  if o.get("kind") == "Namespace" and _group(o) == ""}
-    plurals = {}
-    for crd in objects:
-        if crd.get("kind") == "CustomResourceDefinition":
-            names = (crd.get("spec") or {}).get("names") or {}
-            if isinstance(names.get("plural"), str):
-                plurals[defined_kind(crd)[1]] = names["plural"]
-    return _Release(namespaces, plurals, crd_scopes(objects), namespace)
-
-
-def _target(obj: Obj, release: _Release) -> vapmatch.Target:
-    ref = ObjectRef.of(obj)
-    version = str(obj["apiVersion"]).rpartition("/")[2]
-    namespaced = vapmatch.is_namespaced(ref.group, ref.kind, release.crd_scopes)
-    ns_labels = None
-    if namespaced:
-        ns_labels = _labels(_namespace_object(ref.namespace or release.default_namespace,
-                                              release))
-    return vapmatch.Target(obj, ref.group, version,
-                           vapmatch.plural(ref.kind, release.crd_plurals), namespaced,
-                           ns_labels)
-
-
-def _namespace_object(name: str, release: _Release) -> Obj:
-    found = release.namespaces.get(name)
-    if found is None:
-        return {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
-    return found
-
-
-def _labels(namespace: Obj) -> dict[str, str]:
-    meta = namespace.get("metadata") or {}
-    labels = dict(meta.get("labels") or {})
-    labels["kubernetes.io/metadata.name"] = meta["name"]
-    return labels
-
-
-def _check(policy: Policy, binding: Binding, target: vapmatch.Target, release: _Release, *,
+def _check(policy: Policy, binding: Binding, target: vapmatch.Target, release: vapeval.Release, *,
            candidates: _Candidates, scope: vapeval.ObjectScope) -> list[Verdict]:
     run = _Run(policy, binding, target, scope)
     try:
@@ -281,7 +231,7 @@ class _NoParams(Exception):
         self.allow = allow
 
 
-def _params(policy: Policy, binding: Binding, target: vapmatch.Target, release: _Release,
+def _params(policy: Policy, binding: Binding, target: vapmatch.Target, release: vapeval.Release,
             candidates: _Candidates) -> list[Obj | None]:
     kind = policy.spec.get("paramKind")
     if not isinstance(kind, dict):
@@ -395,22 +345,3 @@ class _Run:
 
 class _Failed(Exception):
     """An expression that cannot be evaluated, named with where it is."""
-
-
-def _base_variables(target: vapmatch.Target, release: _Release) -> dict[str, Any]:
-    ref = ObjectRef.of(target.obj)
-    namespace = (ref.namespace or release.default_namespace) if target.namespaced else ""
-    namespace_object = _namespace_object(namespace, release) if namespace else None
-    if namespace_object is not None:
-        meta = dict(namespace_object.get("metadata") or {})
-        meta["labels"] = _labels(namespace_object)
-        namespace_object = {**namespace_object, "metadata": meta}
-    request = {
-        "operation": "CREATE", "name": ref.name, "namespace": namespace, "dryRun": False,
-        "kind": {"group": ref.group, "version": target.version, "kind": ref.kind},
-        "resource": {"group": ref.group, "version": target.version,
-                     "resource": target.resource},
-        "userInfo": {"username": "syncer"},
-    }
-    return {"object": target.obj, "oldObject": None, "namespaceObject": namespace_object,
-            "request": request}
