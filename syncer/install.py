@@ -210,8 +210,12 @@ def build(overrides: Mapping[str, Any] | None = None, *,
 
 
 def _bundle_files(templates: Mapping[str, bytes], values: Mapping[str, Any]) -> dict[str, bytes]:
+    # The install writes RoleBindings in the impersonation namespaces too: they are its
+    # channel's namespaces, for the namespace allowlist policy.
+    channel = {"namespace": values["namespace"], "values": [_VALUES],
+               "namespaces": list(values["impersonation"]["namespaces"])}
     config = {"version": 1, "sources": ["templates"], "templates": "templates",
-              "channels": {CHANNEL: {"namespace": values["namespace"], "values": [_VALUES]}}}
+              "channels": {CHANNEL: channel}}
     files = {f"templates/{name}": data for name, data in templates.items()}
     files[_VALUES] = yamlsafe.dump(dict(values), sort_keys=True).encode()
     files[CONFIG_FILE] = yamlsafe.dump(config, sort_keys=False).encode()
