@@ -32,6 +32,7 @@ __all__ = ["FileChanges", "LoopOptions", "Outcome", "run", "watching"]
 log = logging.getLogger(__name__)
 
 _POLL: Final = 0.1  # how often a wait for the first change looks at `stop`
+_JOIN_TIMEOUT: Final = 5.0  # seconds the watcher's threads get to stop
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,11 @@ def watching(root: Path) -> Iterator[FileChanges]:
         yield changes
     finally:
         observer.stop()
-        observer.join()
+        # watchdog's threads are daemons: a join that does not end in time must not keep
+        # the process from exiting (a Ctrl-C in CI once waited here for over a minute)
+        observer.join(timeout=_JOIN_TIMEOUT)
+        if observer.is_alive():
+            log.warning("the file watcher did not stop in time; exiting without it")
 
 
 def run(changes: queue.Queue[str], check: Callable[[], str], emit: Callable[[Outcome], None],

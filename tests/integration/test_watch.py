@@ -89,7 +89,9 @@ def test_ctrl_c_ends_the_watch_with_exit_0(pushed: Path) -> None:
         start = watch.stdout.readline()
         assert " ok    start: no change, " in start and start.rstrip().endswith(" ms)")
         watch.send_signal(signal.SIGINT)
-        assert watch.wait(WAIT) == 0
+        out, err = watch.communicate(timeout=WAIT)  # drains both pipes while it stops
+        assert watch.returncode == 0, err
+        assert out.rstrip().endswith("stopped")
     finally:
         if watch.poll() is None:
             watch.kill()
