@@ -38,3 +38,15 @@ def test_help_imports_no_client_library() -> None:
 
 def test_the_public_api_stays_lazy() -> None:
     assert loaded_after("import syncer") == []
+
+
+def test_policies_load_the_cel_engine_without_its_command_line_tool() -> None:
+    # the `cel` package's __init__ imports its CLI (typer, prompt_toolkit, rich): 0.3 s per
+    # process that checks a policy, for nothing
+    code = ("import syncer.cel, sys\n"
+            "assert syncer.cel.evaluate('object.a + 1', {'object': {'a': 1}}) == 2\n"
+            "print([m for m in ('typer', 'prompt_toolkit', 'rich', 'cel.cli') "
+            "if m in sys.modules])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "[]"
