@@ -10,8 +10,11 @@ but runs no workloads. Every step prints the command it runs and what that comma
  3. commit and `git push`: the pre-push hook publishes release 1;
  4. `syncer sync`: the objects are created;
  5. a value changes, commit and push: release 2;
- 6. `syncer diff` shows exactly that change; `syncer sync` applies it; `syncer diff` is clean;
- 7. `syncer history` lists both releases with their commits and authors.
+ 6. `syncer diff` shows exactly that change;
+ 7. `syncer sync` applies it; `syncer diff` is clean;
+ 8. `syncer history` lists both releases with their commits and authors;
+ 9. `syncer audit` checks every release again: blob, SHA-256, blob ID, the ledger's chain,
+    the commit and its files; `syncer explain` follows a live object back to its release.
 
 Usage: python examples/demo.py [--keep]   (--keep leaves the work directory in place)
 """
@@ -110,6 +113,10 @@ def run(demo: Demo) -> None:
     demo.syncer("diff")
     demo.step("syncer history: both releases, their commits and authors")
     demo.syncer("history")
+    demo.step("syncer audit: every release verified again; syncer explain: a live object's "
+              "chain")
+    demo.syncer("audit")
+    demo.syncer("explain", f"configmap/{CHANNEL}/shop-config")
 
 
 def main() -> int:
