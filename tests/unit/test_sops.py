@@ -357,7 +357,10 @@ def test_policy_refuses_enc_strings_without_metadata() -> None:
 # --- properties -----------------------------------------------------------------------------
 
 @settings(max_examples=25, deadline=None)
-@given(st.dictionaries(st.text(min_size=1, max_size=8), st.text(min_size=1, max_size=40),
+@given(st.dictionaries(st.text(min_size=1, max_size=8),
+                       # marked, so that a value is never a word the message holds anyway
+                       # ("Data" is in "stringData")
+                       st.text(min_size=1, max_size=40).map(lambda v: f"s3cr3t:{v}"),
                        min_size=1, max_size=4))
 def test_round_trip_and_refusals_never_show_a_value(values: dict[str, str]) -> None:
     plain = {"kind": "Secret", "stringData": values}
@@ -367,4 +370,4 @@ def test_round_trip_and_refusals_never_show_a_value(values: dict[str, str]) -> N
     first = next(iter(values))
     broken["stringData"][first] = doc["stringData"][first].replace("iv:", "iv:AAAA", 1)
     message = refusal(broken)
-    assert not any(v in message for v in values.values() if len(v) > 3)
+    assert not any(v in message for v in values.values())
