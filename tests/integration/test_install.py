@@ -95,7 +95,8 @@ def test_the_deployment_runs_syncer_run_as_the_issue_asks(
     assert deployment["spec"]["replicas"] == 2
     assert container["image"] == f"ghcr.io/syncer-dev/syncer:{__version__}"
     assert container["args"][container["args"].index("run"):] == [
-        "run", "--namespace", NS, "--metrics-port", "8080", "--leader-elect"]
+        "run", "--namespace", NS, "--inventory-namespace", NS, "--metrics-port", "8080",
+        "--leader-elect"]
     assert container["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert container["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert set(container["resources"]) == {"requests", "limits"}
@@ -124,6 +125,9 @@ def test_values_override_the_defaults(tmp_path: Path,
     assert (container["image"], deployment["spec"]["replicas"]) == (
         "registry.example.com/syncer:dev", 3)
     assert container["resources"]["limits"] == {"cpu": "1", "memory": "2Gi"}
+    # inventories, locks, the Lease and key Secrets where its Role lets it write: its own
+    args = container["args"]
+    assert args[args.index("--inventory-namespace") + 1] == "gitops"
     profiles = named(objects, "ConfigMap", "syncer-profiles", "gitops")["data"]["profiles.yaml"]
     assert yaml.safe_load(profiles) == {
         "profiles": {"testnet": {"ledger": {"registries": {"shop": "0x1"}}}}}
