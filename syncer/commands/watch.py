@@ -5,6 +5,7 @@ against the policies and compared with the live cluster (or the head release), a
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import threading
 import time
@@ -54,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from syncer.gitsource import open_repo  # noqa: PLC0415
 
     root = Path(str(open_repo(args.repo).working_tree_dir))
+    _interruptible()
     check = checker(args)
     against = "the head release" if args.no_cluster else "the live cluster"
     print(f"watching {root} against {against} (Ctrl-C to stop)", flush=True)
@@ -65,6 +67,15 @@ def run(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             print("stopped", flush=True)
     return 0
+
+
+def _interruptible() -> None:
+    """Let Ctrl-C end the loop even if whatever started this process blocked or ignored
+    SIGINT: both are inherited across exec (a test runner's worker did, once), and Python
+    then never raises KeyboardInterrupt."""
+    if threading.current_thread() is threading.main_thread():
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def checker(args: argparse.Namespace) -> Callable[[], str]:

@@ -11,7 +11,7 @@ import subprocess
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -78,10 +78,20 @@ def test_a_change_is_one_result_a_broken_template_one_error_and_the_loop_goes_on
     assert loop.empty()
 
 
-def test_ctrl_c_ends_the_watch_with_exit_0(pushed: Path) -> None:
+def _sigint_blocked_and_ignored() -> None:
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize("start", [None, _sigint_blocked_and_ignored],
+                         ids=["plain", "sigint-blocked-by-the-parent"])
+def test_ctrl_c_ends_the_watch_with_exit_0(pushed: Path, start: Callable[[], None] | None
+                                           ) -> None:
+    # a process started with SIGINT blocked or ignored inherits that across exec (a test
+    # runner's worker once started it so, and Ctrl-C did nothing)
     watch = subprocess.Popen([sys.executable, "-m", "syncer", "watch", "--no-cluster"],
                              cwd=pushed, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True)
+                             text=True, preexec_fn=start)  # noqa: PLW1509
     try:
         assert watch.stdout is not None
         assert watch.stdout.readline().startswith(f"watching {pushed.resolve()} against the "
