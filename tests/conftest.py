@@ -11,7 +11,7 @@ from pathlib import Path
 
 import kubernetes
 import pytest
-from helpers import git, push_with_hook
+from helpers import commit_and_push, edit, git, push_with_hook
 from syncer_standins.kubeapi import KubeApiServer
 
 ROOT = Path(__file__).parents[1]
@@ -97,11 +97,55 @@ def pushed(app_repo: Path, home: Path, tmp_path: Path, monkeypatch: pytest.Monke
         push_with_hook(app_repo, home, tmp_path)
         capsys.readouterr()
         return app_repo
-    shutil.rmtree(app_repo)
-    shutil.copytree(pushed_once / "app", app_repo, symlinks=True)
-    shutil.copytree(pushed_once / "syncer-home", home, symlinks=True)
-    shutil.copytree(pushed_once / "remote.git", tmp_path / "remote.git", symlinks=True)
-    git(app_repo, "remote", "set-url", "origin", str(tmp_path / "remote.git"))
+    _copy_pushed(pushed_once, app_repo, home, tmp_path)
     monkeypatch.chdir(app_repo)
+    capsys.readouterr()
+    return app_repo
+
+
+def _copy_pushed(made: Path, app_repo: Path, home: Path, tmp_path: Path) -> None:
+    """This test's own copy of a pushed app, home and remote made once (`pushed_once`)."""
+    for path in (app_repo, home, tmp_path / "remote.git"):
+        if path.exists():
+            shutil.rmtree(path)
+    shutil.copytree(made / "app", app_repo, symlinks=True)
+    shutil.copytree(made / "syncer-home", home, symlinks=True)
+    shutil.copytree(made / "remote.git", tmp_path / "remote.git", symlinks=True)
+    git(app_repo, "remote", "set-url", "origin", str(tmp_path / "remote.git"))
+
+
+def debug_logging(repo: Path, home: Path) -> None:
+    """Release 2: shop-config's LOG_LEVEL becomes debug (a commit, pushed by the hook)."""
+    edit(repo / "values" / "dev.yaml", "logLevel: info", "logLevel: debug")
+    commit_and_push(repo, home, "Debug logs")
+
+
+@pytest.fixture(scope="session")
+def pushed_twice_once(pushed_once: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`pushed_once` and then release 2 (`debug_logging`), made once per test process."""
+    base = tmp_path_factory.mktemp("pushed-twice")
+    repo, home = base / "app", base / "syncer-home"
+    _copy_pushed(pushed_once, repo, home, base)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SYNCER_HOME", str(home))
+        patch.setenv("SYNCER_CHANNEL", "shop-dev")
+        patch.chdir(repo)
+        debug_logging(repo, home)
+    return base
+
+
+@pytest.fixture
+def pushed_twice(app_repo: Path, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                 capsys: pytest.CaptureFixture[str], pushed_twice_once: Path) -> Path:
+    """As `pushed`, and then release 2 of shop-dev (`debug_logging`), neither synced: a copy
+    of `pushed_twice_once`, or pushed here when `pushed` would push by itself."""
+    monkeypatch.chdir(app_repo)
+    monkeypatch.setenv("SYNCER_CHANNEL", "shop-dev")
+    if home.exists() or any(os.environ.get(k) for k in _PUSH_SETTINGS):
+        push_with_hook(app_repo, home, tmp_path)
+        debug_logging(app_repo, home)
+    else:
+        _copy_pushed(pushed_twice_once, app_repo, home, tmp_path)
+        monkeypatch.chdir(app_repo)
     capsys.readouterr()
     return app_repo

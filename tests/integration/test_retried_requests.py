@@ -15,7 +15,7 @@ from pathlib import Path
 
 import kubernetes
 import pytest
-from helpers import commit_and_push, edit, one_line, run
+from helpers import one_line, run
 from syncer_standins.kubeapi import Fault, KubeApiServer
 
 from syncer.blobstore.local import LocalBlobStore
@@ -32,12 +32,6 @@ from syncer.reconcile import Reconciler, SyncResult, load
 
 WRITE = "/namespaces/shop-dev/configmaps/shop-config$"
 CONFIGMAPS = "/api/v1/namespaces/default/configmaps"
-
-
-def changed_release(pushed: Path, home: Path) -> None:
-    """Release 2: shop-config's LOG_LEVEL becomes debug."""
-    edit(pushed / "values" / "dev.yaml", "logLevel: info", "logLevel: debug")
-    commit_and_push(pushed, home, "Debug logs")
 
 
 def cluster(tmp_path: Path, waits: list[float], *, timeout: float = 30.0) -> KubeCluster:
@@ -68,11 +62,10 @@ def sync_head(home: Path, target: KubeCluster) -> SyncResult:
     (Fault(method="PATCH", path=WRITE, dry_run=True, status=500, times=1), [0.15]),
 ], ids=["429", "429-capped", "500", "502", "503", "504", "cut", "500-dry-run"])
 def test_a_transient_failure_mid_apply_is_retried_and_the_sync_converges(
-        pushed: Path, home: Path, api: KubeApiServer, tmp_path: Path,
+        pushed_twice: Path, home: Path, api: KubeApiServer, tmp_path: Path,
         core: kubernetes.client.CoreV1Api, fault: Fault, waits: list[float],
         capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(capsys, "sync")[0] == 0
-    changed_release(pushed, home)
+    assert run(capsys, "sync", "--seq", "1")[0] == 0
     api.faults.add(fault)
     slept: list[float] = []
     result = sync_head(home, cluster(tmp_path, slept))
@@ -90,11 +83,10 @@ def test_a_transient_failure_mid_apply_is_retried_and_the_sync_converges(
     Fault(method="PATCH", path=WRITE, dry_run=False, status=503, times=2),
     Fault(method="PATCH", path=WRITE, dry_run=False, cut=True, times=1),
 ], ids=["429", "503", "cut"])
-def test_the_command_line_retries_too(pushed: Path, home: Path, api: KubeApiServer,
+def test_the_command_line_retries_too(pushed_twice: Path, api: KubeApiServer,
                                       core: kubernetes.client.CoreV1Api, fault: Fault,
                                       capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(capsys, "sync")[0] == 0
-    changed_release(pushed, home)
+    assert run(capsys, "sync", "--seq", "1")[0] == 0
     api.faults.add(fault)
     code, out, err = run(capsys, "sync")
     assert code == 0, err
@@ -118,10 +110,9 @@ def test_the_command_line_retries_too(pushed: Path, home: Path, api: KubeApiServ
            message="bad request"), "bad request (HTTP 400)"),
 ], ids=["422", "403", "409", "400"])
 def test_a_permanent_refusal_is_asked_once_and_named_in_one_line(
-        pushed: Path, home: Path, api: KubeApiServer, core: kubernetes.client.CoreV1Api,
+        pushed_twice: Path, api: KubeApiServer, core: kubernetes.client.CoreV1Api,
         fault: Fault, words: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(capsys, "sync")[0] == 0
-    changed_release(pushed, home)
+    assert run(capsys, "sync", "--seq", "1")[0] == 0
     api.faults.add(fault)
     code, _, err = run(capsys, "sync")
     assert code == 2
